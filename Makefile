@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 LAB_PORT ?= 8888
+LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_WORKERS ?= 2
 NB ?=
@@ -36,7 +37,7 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) --ServerApp.root_dir=. $(ROOT_FLAG) \
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS) \
 		notebooks/00_start_here.ipynb
 
 lint: $(STAMP)

@@ -1,0 +1,58 @@
+"""The notebook maintenance tool: navigation, course map and normalisation."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks as nbtools  # noqa: E402
+
+
+def _nb(cells):
+    return {"cells": cells, "metadata": {"widgets": {"state": {}}, "language_info": {"version": "3.11.7"}},
+            "nbformat": 4, "nbformat_minor": 2}
+
+
+def test_navigation_links_previous_index_and_next():
+    nav = nbtools.navigation_markdown("03_stride_and_padding")
+    assert "(02_convolution_operation.ipynb)" in nav
+    assert "(04_channels_and_filters.ipynb)" in nav
+    assert "00_start_here.ipynb" in nav
+    first, last = nbtools.COURSE[0][0], nbtools.COURSE[-1][0]
+    assert "←" not in nbtools.navigation_markdown(first)
+    assert "→" not in nbtools.navigation_markdown(last)
+
+
+def test_course_map_lists_every_notebook_once():
+    toc = nbtools.toc_markdown()
+    for name, title, _ in nbtools.COURSE:
+        assert toc.count(f"({name}.ipynb)") == 1
+        assert title in toc
+    assert len({n for n, _, _ in nbtools.COURSE}) == 12
+
+
+def test_generate_replaces_navigation_instead_of_appending_twice():
+    nb = _nb([{"cell_type": "markdown", "metadata": {}, "source": "# x"}])
+    once = nbtools.generate(nb, "05_parameter_counts")
+    twice = nbtools.generate(once, "05_parameter_counts")
+    navs = [c for c in twice["cells"] if c["metadata"].get("course") == "navigation"]
+    assert len(navs) == 1 and twice["cells"][-1] is navs[0]
+
+
+def test_normalize_strips_volatile_parts_and_keeps_outputs():
+    noisy = "2026-11-22 00:00:01.000 I tensorflow/core/util/port.cc:153] oneDNN custom operations are on.\n"
+    cell = {"cell_type": "code", "execution_count": 7, "metadata": {"execution": {"t": 1}, "tags": ["x"]},
+            "source": ["print(1)\n", "1"],
+            "outputs": [{"output_type": "stream", "name": "stderr", "text": noisy},
+                        {"output_type": "stream", "name": "stderr", "text": noisy + "real warning\n"},
+                        {"output_type": "execute_result", "execution_count": 7, "metadata": {},
+                         "data": {"text/plain": "1", "application/vnd.jupyter.widget-view+json": {"model_id": "a"}}}]}
+    out = nbtools.normalize(_nb([cell]))
+    c = out["cells"][0]
+    assert c["execution_count"] is None and "execution" not in c["metadata"] and c["metadata"]["tags"] == ["x"]
+    assert c["source"] == "print(1)\n1"
+    assert [o.get("text") for o in c["outputs"][:1]] == ["real warning\n"]
+    assert c["outputs"][1]["execution_count"] is None
+    assert c["outputs"][1]["data"] == {"text/plain": nbtools.WIDGET_PLACEHOLDER}
+    assert "widgets" not in out["metadata"] and "version" not in out["metadata"]["language_info"]
+    assert nbtools.normalize(out) == out, "normalising twice changes nothing"
