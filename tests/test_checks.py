@@ -1,0 +1,353 @@
+"""helpers.checks: right answers pass, wrong ones fail with a useful message, nothing ever raises.
+
+The "student" functions below are written independently here (plain loops), never copied from helpers.conv.
+"""
+
+import importlib
+import math
+
+import numpy as np
+import pytest
+
+from helpers import checks
+
+
+def _needs(module, name):
+    """Skip a test while a reference function another engineer writes is not there yet."""
+    mod = importlib.import_module(f"helpers.{module}") if importlib.util.find_spec(f"helpers.{module}") else None
+    if mod is None or not hasattr(mod, name):
+        pytest.skip(f"helpers.{module}.{name} not written yet")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# independent "student" solutions
+# ----------------------------------------------------------------------------------------------------------
+
+
+def good_output_size(n, f, s=1, p=0):
+    return (n + 2 * p - f) // s + 1
+
+
+def good_single_step(a_slice, W, b):
+    total = 0.0
+    for idx in np.ndindex(a_slice.shape):
+        total += a_slice[idx] * W[idx]
+    return total + b
+
+
+def _pads(n, f, s, padding):
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = -(-n // s)
+        total = max((out - 1) * s + f - n, 0)
+        return total // 2, total - total // 2
+    return padding, padding
+
+
+def good_conv2d(x, kernels, bias, stride=1, padding="valid"):
+    kh, kw, _, c_out = kernels.shape
+    (t, b_), (le, r) = _pads(x.shape[0], kh, stride, padding), _pads(x.shape[1], kw, stride, padding)
+    xp = np.zeros((x.shape[0] + t + b_, x.shape[1] + le + r, x.shape[2]))
+    xp[t:t + x.shape[0], le:le + x.shape[1]] = x
+    ho, wo = (xp.shape[0] - kh) // stride + 1, (xp.shape[1] - kw) // stride + 1
+    out = np.zeros((ho, wo, c_out))
+    for i in range(ho):
+        for j in range(wo):
+            for k in range(c_out):
+                win = xp[i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+                out[i, j, k] = np.sum(win * kernels[..., k]) + bias[k]
+    return out
+
+
+def good_conv2d_no_options(x, kernels, bias):
+    return good_conv2d(x, kernels, bias)
+
+
+def good_pool(mode):
+    def pool(x, f, s):
+        ho, wo = (x.shape[0] - f) // s + 1, (x.shape[1] - f) // s + 1
+        out = np.zeros((ho, wo, x.shape[2]))
+        for i in range(ho):
+            for j in range(wo):
+                win = x[i * s:i * s + f, j * s:j * s + f]
+                out[i, j] = win.max(axis=(0, 1)) if mode == "max" else win.mean(axis=(0, 1))
+        return out
+    return pool
+
+
+# ----------------------------------------------------------------------------------------------------------
+# check_value / check_prediction / check_shape / check_threshold
+# ----------------------------------------------------------------------------------------------------------
+
+
+def test_check_value_accepts_right_and_rejects_wrong(capsys):
+    assert checks.check_value(456, 456, name="params") is True
+    assert "✅" in capsys.readouterr().out
+    assert checks.check_value(450, 456, name="params", hint="a bias per filter") is False
+    out = capsys.readouterr().out
+    assert "❌" in out and "456" in out and "450" in out and "a bias per filter" in out
+
+
+def test_check_value_numbers_arrays_tuples_and_types(capsys):
+    assert checks.check_value(0.1 + 0.2, 0.3) is True
+    assert checks.check_value(np.int64(14_450_688), 3072 * 4704) is True
+    assert checks.check_value((28, 28, 6), (28, 28, 6)) is True
+    assert checks.check_value(np.eye(3), np.eye(3)) is True
+    capsys.readouterr()
+    assert checks.check_value("456", 456) is False
+    assert "single number" in capsys.readouterr().out
+    wrong = np.eye(3)
+    wrong[1, 2] = 5
+    assert checks.check_value(wrong, np.eye(3), name="kernel") is False
+    out = capsys.readouterr().out
+    assert "(1, 2)" in out and "1 of 9" in out
+    assert checks.check_value(np.zeros((2, 3)), np.zeros((3, 2))) is False
+    assert "(3, 2)" in capsys.readouterr().out
+    assert checks.check_value((28, 28), (28, 28, 6)) is False
+    assert "3 values" in capsys.readouterr().out
+    assert checks.check_value(float("nan"), 1.0) is False
+    assert checks.check_value("Valid", "valid") is True
+
+
+def test_check_value_none_and_unconvertible(capsys):
+    assert checks.check_value(None, 3, name="my_answer") is False
+    out = capsys.readouterr().out
+    assert "my_answer is None" in out
+    assert checks.check_value(object(), np.zeros(3)) is False
+    assert "❌" in capsys.readouterr().out
+
+
+def test_check_prediction_none_reveals_answer_and_reasoning(capsys):
+    assert checks.check_prediction(None, 16, "output width", "18 - 3 + 1 = 16") is False
+    out = capsys.readouterr().out
+    assert "No guess yet" in out and "16" in out and "18 - 3 + 1" in out
+
+
+def test_check_prediction_right_and_wrong(capsys):
+    assert checks.check_prediction(16, 16, "output width", "18 - 3 + 1 = 16") is True
+    out = capsys.readouterr().out
+    assert "✅" in out and "18 - 3 + 1" in out
+    assert checks.check_prediction(18, 16, "output width") is False
+    out = capsys.readouterr().out
+    assert "❌" in out and "18" in out and "16" in out
+    assert checks.check_prediction((2, 2), (2, 2), "output shape") is True
+    assert checks.check_prediction([2, 3], (2, 2), "output shape") is False
+
+
+def test_check_shape_from_tuple_array_and_none_dims(capsys):
+    assert checks.check_shape((28, 28, 6), (28, 28, 6)) is True
+    assert checks.check_shape(np.zeros((4, 4)), (4, 4)) is True
+    assert checks.check_shape((None, 10), (None, 10)) is True
+    assert checks.check_shape((32, 10), (None, 10)) is True
+    capsys.readouterr()
+    assert checks.check_shape((28, 28, 3), (28, 28, 6), name="maps") is False
+    out = capsys.readouterr().out
+    assert "axis 2" in out and "6" in out
+    assert checks.check_shape(np.zeros((4,)), (4, 4)) is False
+    assert "dimensions" in capsys.readouterr().out
+    assert checks.check_shape(None, (4, 4)) is False
+    assert checks.check_shape("4x4", (4, 4)) is False
+
+
+def test_check_threshold(capsys):
+    assert checks.check_threshold(0.95, 0.9, name="accuracy") is True
+    assert checks.check_threshold(0.85, 0.9, name="accuracy") is False
+    assert "0.9" in capsys.readouterr().out
+    assert checks.check_threshold(0.2, 0.3, name="loss", higher_is_better=False) is True
+    assert checks.check_threshold(np.array([0.95]), 0.9) is True
+    assert checks.check_threshold(None, 0.9) is False
+    assert checks.check_threshold("high", 0.9) is False
+
+
+# ----------------------------------------------------------------------------------------------------------
+# check_function
+# ----------------------------------------------------------------------------------------------------------
+
+
+def test_check_function_reports_failing_case_and_counts(capsys):
+    assert checks.check_function(lambda a, b: a * b, lambda a, b: a * b, [(2, 3), {"a": 1, "b": 5}]) is True
+    assert "2 test cases" in capsys.readouterr().out
+
+    def area(a, b):
+        return a + b
+
+    assert checks.check_function(area, lambda a, b: a * b, [(2, 2), (2, 3), (4, 5)], hint="multiply") is False
+    out = capsys.readouterr().out
+    assert "area(2, 3) returned 5, expected 6" in out and "2 of 3" in out and "multiply" in out
+
+
+def test_check_function_catches_student_exceptions(capsys):
+    def broken(x):
+        raise ZeroDivisionError("oops")
+
+    assert checks.check_function(broken, lambda x: x, [(1,), (2,)]) is False
+    out = capsys.readouterr().out
+    assert "broken(1) raised ZeroDivisionError: oops" in out
+
+
+def test_check_function_none_not_callable_and_bad_reference(capsys):
+    assert checks.check_function(None, abs, [(1,)]) is False
+    assert "None" in capsys.readouterr().out
+    assert checks.check_function(3, abs, [(1,)]) is False
+    assert "function" in capsys.readouterr().out
+
+    def ref(x):
+        raise RuntimeError("reference broke")
+
+    assert checks.check_function(abs, ref, [(1,)]) is False
+    assert "reference" in capsys.readouterr().out
+
+
+def test_check_function_input_mutation_cannot_fool_the_check(capsys):
+    def sneaky(x):
+        x[:] = 0
+        return x.sum()
+
+    # the reference runs first on its own copy, the student's mutation must not change what was expected
+    assert checks.check_function(sneaky, lambda x: x.sum(), [(np.ones(3),)]) is False
+    assert "expected 3" in capsys.readouterr().out
+
+
+def test_check_function_returning_none(capsys):
+    def forgot_return(x):
+        x + 1
+
+    assert checks.check_function(forgot_return, lambda x: x + 1, [(1,)]) is False
+    assert "returned None" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# course exercises
+# ----------------------------------------------------------------------------------------------------------
+
+
+def test_check_output_size(capsys):
+    _needs("shapes", "conv_output_size")
+    assert checks.check_output_size(good_output_size) is True
+    assert "✅" in capsys.readouterr().out
+
+    def no_padding(n, f, s=1, p=0):
+        return (n - f) // s + 1
+
+    assert checks.check_output_size(no_padding) is False
+    out = capsys.readouterr().out
+    assert "(18, 3, 1, 1) returned 16, expected 18" in out and "Hint" in out
+
+    def no_floor(n, f, s=1, p=0):
+        return (n + 2 * p - f) / s + 1
+
+    assert checks.check_output_size(no_floor) is False
+    assert "expected 2" in capsys.readouterr().out  # (6, 3, 2, 0) -> 2.5 instead of 2
+
+    def float_but_right(n, f, s=1, p=0):
+        return float(math.floor((n + 2 * p - f) / s) + 1)
+
+    assert checks.check_output_size(float_but_right) is True
+    assert "int" in capsys.readouterr().out
+
+    def raises(n, f, s=1, p=0):
+        raise NotImplementedError
+
+    assert checks.check_output_size(raises) is False
+    assert "NotImplementedError" in capsys.readouterr().out
+    assert checks.check_output_size(None) is False
+
+
+def test_check_conv_single_step(capsys):
+    _needs("conv", "conv2d_single_step")
+    assert checks.check_conv_single_step(good_single_step) is True
+
+    def forgot_bias(a_slice, W, b):
+        return np.sum(a_slice * W)
+
+    assert checks.check_conv_single_step(forgot_bias) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and "add b" in out
+
+    def matmul_mistake(a_slice, W, b):
+        return a_slice @ W + b
+
+    assert checks.check_conv_single_step(matmul_mistake) is False
+
+
+def test_check_conv2d(capsys):
+    _needs("conv", "conv2d")
+    assert checks.check_conv2d(good_conv2d) is True
+    assert "✅" in capsys.readouterr().out
+    assert checks.check_conv2d(good_conv2d_no_options) is True
+    assert "stride 1 without padding" in capsys.readouterr().out
+
+    def flipped(x, kernels, bias, stride=1, padding="valid"):
+        return good_conv2d(x, kernels[::-1, ::-1], bias, stride, padding)
+
+    assert checks.check_conv2d(flipped) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and "flip" in out
+
+    def wrong_stride(x, kernels, bias, stride=1, padding="valid"):
+        return good_conv2d(x, kernels, bias, 1, padding)
+
+    assert checks.check_conv2d(wrong_stride) is False
+    assert "stride=2" in capsys.readouterr().out
+
+    def crashes(x, kernels, bias):
+        return x[100]
+
+    assert checks.check_conv2d(crashes) is False
+    assert "IndexError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_check_pool(capsys, mode):
+    _needs("conv", "max_pool2d")
+    assert checks.check_pool(good_pool(mode), mode=mode) is True
+    other = good_pool("avg" if mode == "max" else "max")
+    assert checks.check_pool(other, mode=mode) is False
+    assert "Hint" in capsys.readouterr().out
+    assert checks.check_pool(good_pool(mode), mode="median") is False
+
+
+def test_check_param_count(capsys):
+    _needs("shapes", "conv_params")
+    assert checks.check_param_count(lambda k, c, f: (k * k * c + 1) * f) is True
+
+    def no_bias(k, c, f):
+        return k * k * c * f
+
+    assert checks.check_param_count(no_bias) is False
+    out = capsys.readouterr().out
+    assert "no_bias(5, 3, 6) returned 450, expected 456" in out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# check_model (a real small Keras model; TensorFlow imported inside the test)
+# ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keras():
+    return pytest.importorskip("keras")
+
+
+def test_check_model_with_keras(capsys, keras):
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(3)])
+    expected = (3 * 3 * 1 + 1) * 2 + (6 * 6 * 2 + 1) * 3  # counted by hand: 20 + 219
+    assert checks.check_model(model, expected_params=expected, expected_output_shape=(None, 3)) is True
+    assert checks.check_model(model, expected_output_shape=(3,)) is True
+    capsys.readouterr()
+    assert checks.check_model(model, expected_params=expected + 1, name="tiny") is False
+    out = capsys.readouterr().out
+    assert "tiny has 239 parameters, expected 240" in out
+    assert checks.check_model(model, expected_output_shape=(None, 10)) is False
+    assert "(None, 10)" in capsys.readouterr().out
+
+
+def test_check_model_unbuilt_and_none(capsys, keras):
+    unbuilt = keras.Sequential([keras.layers.Dense(3)])
+    assert checks.check_model(unbuilt, expected_params=3, expected_output_shape=(None, 3)) is False
+    out = capsys.readouterr().out
+    assert "keras.Input" in out
+    assert checks.check_model(None, expected_params=3) is False
+    assert checks.check_model(object(), expected_params=3) is False
