@@ -1,0 +1,1121 @@
+"""Keras builders for the classic CNNs of the course, and small tools to look inside them.
+
+This is the only module of :mod:`helpers` that imports TensorFlow/Keras; ``import helpers`` does not import
+it. Every builder uses the Keras functional API, gives its layers readable names, and takes ``input_shape``
+and ``classes`` so the notebooks can train small versions; the defaults reproduce the published sizes:
+
+==============================  ====================  ===============
+builder                         default input         parameters
+==============================  ====================  ===============
+:func:`lenet5`                  32x32x1, 10 classes   61,706
+:func:`alexnet`                 227x227x3, 1000       62,378,344
+:func:`vgg16`                   224x224x3, 1000       138,357,544
+:func:`resnet50`                224x224x3, 1000       25,636,712
+:func:`googlenet`               224x224x3, 1000       6,998,552
+==============================  ====================  ===============
+
+Building blocks: :func:`vgg_block`, :func:`identity_block`, :func:`projection_block`,
+:func:`basic_residual_block`, :func:`inception_module`. Small networks for experiments: :func:`plain_cnn`,
+:func:`residual_cnn`, :func:`googlenet_small`, :func:`small_cnn`, :func:`build_sequential`. Tools:
+:func:`count_params_by_layer`, :func:`feature_maps`, :func:`layer_gradient_norms`, :func:`train`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+
+import keras
+import numpy as np
+from keras import layers
+
+from helpers._validate import (
+    _is_int,
+    require_bool,
+    require_choice,
+    require_positive_int,
+)
+
+__all__ = [
+    "lenet5",
+    "alexnet",
+    "vgg_block",
+    "vgg16",
+    "identity_block",
+    "projection_block",
+    "basic_residual_block",
+    "resnet50",
+    "inception_module",
+    "googlenet_small",
+    "googlenet",
+    "plain_cnn",
+    "residual_cnn",
+    "build_sequential",
+    "small_cnn",
+    "count_params_by_layer",
+    "feature_maps",
+    "layer_gradient_norms",
+    "train",
+]
+
+BN_EPSILON = 1.001e-5  # the value keras.applications.ResNet50 uses
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Argument checks
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _require_input_shape(input_shape) -> tuple[int, int, int]:
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(
+            "input_shape must be a tuple (height, width, channels) of positive integers, "
+            f"got {input_shape!r} ({type(input_shape).__name__})"
+        )
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"input_shape must be a triple (height, width, channels) of positive integers, got {tuple(input_shape)}"
+        )
+    return tuple(require_positive_int("input_shape", v) for v in input_shape)
+
+
+def _require_classes(classes) -> int:
+    return require_positive_int("classes", classes)
+
+
+def _require_tensor(x, name="x"):
+    shape = getattr(x, "shape", None)
+    if not keras.backend.is_keras_tensor(x) and not hasattr(x, "_keras_history"):
+        raise TypeError(f"{name} must be a Keras tensor, e.g. keras.Input(shape=(32, 32, 16)), got {type(x).__name__}")
+    if shape is None or len(shape) != 4:
+        raise ValueError(f"{name} must be a 4-D Keras tensor (batch, height, width, channels), got shape {shape}")
+    return x
+
+
+def _require_name(name):
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string or None, got {name!r} ({type(name).__name__})")
+    return name
+
+
+def _n(name, suffix):
+    """Layer name ``{name}_{suffix}``, or None (Keras picks a unique name) when the block has no name."""
+    return f"{name}_{suffix}" if name else None
+
+
+def _require_filters3(filters) -> tuple[int, int, int]:
+    """An int F (bottleneck F, F, 4F as in ResNet-50) or a triple (F1, F2, F3)."""
+    if isinstance(filters, (tuple, list)):
+        if len(filters) != 3:
+            raise ValueError(f"filters must be an integer F (meaning F, F, 4F) or a triple (F1, F2, F3), got {filters!r}")
+        return tuple(require_positive_int("filters", f) for f in filters)
+    f = require_positive_int("filters", filters)
+    return (f, f, 4 * f)
+
+
+@contextlib.contextmanager
+def _friendly_shape_errors(builder, input_shape):
+    """Turn Keras's "negative output size" errors into one that names input_shape."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(
+            f"input_shape {input_shape} is too small for {builder}: a layer's output would be empty. "
+            f"Use a larger input. (Keras said: {str(exc).splitlines()[0]})"
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------------------
+# LeNet-5, AlexNet, VGG-16
+# ---------------------------------------------------------------------------------------------------------
+
+
+def lenet5(input_shape=(32, 32, 1), classes=10, activation="relu", pooling="max"):
+    """LeNet-5 (LeCun et al., 1998): two 5x5 convolutions with pooling, then dense layers of 120, 84, classes.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels); at least 16x16.
+    classes : int
+        Number of output classes (softmax).
+    activation : {"relu", "tanh", "sigmoid"}
+        Activation of the hidden layers; ``"tanh"`` with ``pooling="average"`` gives the 1998 flavour.
+    pooling : {"max", "average"}
+        2x2 pooling after each convolution.
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> model = lenet5()
+    >>> model.count_params()
+    61706
+    >>> model.output_shape
+    (None, 10)
+    """
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    require_choice("activation", activation, ("relu", "tanh", "sigmoid"))
+    require_choice("pooling", pooling, ("max", "average"))
+    pool = layers.MaxPooling2D if pooling == "max" else layers.AveragePooling2D
+    with _friendly_shape_errors("lenet5", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = layers.Conv2D(6, 5, activation=activation, name="c1_conv")(inputs)
+        x = pool(2, name="s2_pool")(x)
+        x = layers.Conv2D(16, 5, activation=activation, name="c3_conv")(x)
+        x = pool(2, name="s4_pool")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(120, activation=activation, name="c5_dense")(x)
+        x = layers.Dense(84, activation=activation, name="f6_dense")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="lenet5")
+
+
+def alexnet(input_shape=(227, 227, 3), classes=1000):
+    """AlexNet (Krizhevsky, Sutskever & Hinton, 2012) as one tower (the original split it over two GPUs).
+
+    96@11x11 stride 4, 3x3/2 max pool, 256@5x5, pool, 384@3x3, 384@3x3, 256@3x3, pool, then 4096, 4096 and
+    ``classes`` dense units with dropout 0.5 before the last two. Local response normalisation is left out
+    (it has no parameters).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels); at least 67x67.
+    classes : int
+        Number of output classes.
+
+    Returns
+    -------
+    keras.Model
+        62,378,344 parameters at the defaults.
+
+    Examples
+    --------
+    >>> alexnet(input_shape=(67, 67, 3), classes=10).output_shape
+    (None, 10)
+    """
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    with _friendly_shape_errors("alexnet", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1")(inputs)
+        x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+        x = layers.Conv2D(256, 5, padding="same", activation="relu", name="conv2")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)
+        x = layers.Conv2D(384, 3, padding="same", activation="relu", name="conv3")(x)
+        x = layers.Conv2D(384, 3, padding="same", activation="relu", name="conv4")(x)
+        x = layers.Conv2D(256, 3, padding="same", activation="relu", name="conv5")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool5")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(4096, activation="relu", name="fc6")(x)
+        x = layers.Dropout(0.5, name="drop6")(x)
+        x = layers.Dense(4096, activation="relu", name="fc7")(x)
+        x = layers.Dropout(0.5, name="drop7")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="fc8")(x)
+    return keras.Model(inputs, outputs, name="alexnet")
+
+
+def vgg_block(x, filters, convs, name=None):
+    """A VGG block: ``convs`` 3x3 "same" convolutions with ReLU, then a 2x2 max pool (halves height and width).
+
+    Parameters
+    ----------
+    x : Keras tensor
+        4-D input (batch, height, width, channels).
+    filters : int
+        Filters of every convolution in the block.
+    convs : int
+        Number of convolutions.
+    name : str, optional
+        Prefix of the layer names (``block1`` gives ``block1_conv1`` ... ``block1_pool``).
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input(shape=(32, 32, 3))
+    >>> vgg_block(x, 64, 2, name="block1").shape
+    (None, 16, 16, 64)
+    """
+    _require_tensor(x)
+    filters = require_positive_int("filters", filters)
+    convs = require_positive_int("convs", convs)
+    _require_name(name)
+    for i in range(1, convs + 1):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=_n(name, f"conv{i}"))(x)
+    return layers.MaxPooling2D(2, strides=2, name=_n(name, "pool"))(x)
+
+
+def vgg16(input_shape=(224, 224, 3), classes=1000):
+    """VGG-16 (Simonyan & Zisserman, 2014): 13 3x3 convolutions in five blocks, then 4096, 4096, classes.
+
+    Built from :func:`vgg_block` with the layer names of ``keras.applications.VGG16``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels); at least 32x32 (five 2x2 poolings).
+    classes : int
+        Number of output classes.
+
+    Returns
+    -------
+    keras.Model
+        138,357,544 parameters at the defaults.
+
+    Examples
+    --------
+    >>> vgg16(input_shape=(32, 32, 3), classes=10).get_layer("block5_pool").output.shape
+    (None, 1, 1, 512)
+    """
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    with _friendly_shape_errors("vgg16", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = inputs
+        for i, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
+            x = vgg_block(x, filters, convs, name=f"block{i}")
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(4096, activation="relu", name="fc1")(x)
+        x = layers.Dense(4096, activation="relu", name="fc2")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="vgg16")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Residual blocks and ResNet-50
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _bn(name, suffix):
+    return layers.BatchNormalization(epsilon=BN_EPSILON, name=_n(name, suffix))
+
+
+def _bottleneck_main_path(x, filters, kernel_size, strides, name):
+    f1, f2, f3 = filters
+    x = layers.Conv2D(f1, 1, strides=strides, name=_n(name, "1_conv"))(x)
+    x = _bn(name, "1_bn")(x)
+    x = layers.Activation("relu", name=_n(name, "1_relu"))(x)
+    x = layers.Conv2D(f2, kernel_size, padding="same", name=_n(name, "2_conv"))(x)
+    x = _bn(name, "2_bn")(x)
+    x = layers.Activation("relu", name=_n(name, "2_relu"))(x)
+    x = layers.Conv2D(f3, 1, name=_n(name, "3_conv"))(x)
+    return _bn(name, "3_bn")(x)
+
+
+def identity_block(x, filters, kernel_size=3, name=None):
+    """ResNet-50's bottleneck block with an identity shortcut: output shape = input shape.
+
+    Main path: 1x1 conv (F1) - BN - ReLU - kxk conv (F2) - BN - ReLU - 1x1 conv (F3) - BN; then the input is
+    added and a ReLU applied. The input must already have F3 channels.
+
+    Parameters
+    ----------
+    x : Keras tensor
+        4-D input with F3 channels.
+    filters : int or (int, int, int)
+        F (meaning F, F, 4F as in ResNet-50) or (F1, F2, F3).
+    kernel_size : int
+        Size k of the middle convolution.
+    name : str, optional
+        Prefix of the layer names (``conv2_block2`` gives ``conv2_block2_1_conv`` ... ``conv2_block2_out``).
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input(shape=(56, 56, 256))
+    >>> identity_block(x, 64).shape
+    (None, 56, 56, 256)
+    """
+    _require_tensor(x)
+    filters = _require_filters3(filters)
+    kernel_size = require_positive_int("kernel_size", kernel_size)
+    _require_name(name)
+    if x.shape[-1] != filters[2]:
+        raise ValueError(
+            f"identity_block needs an input with filters[2] = {filters[2]} channels to add the shortcut, "
+            f"got {x.shape[-1]}; use projection_block when the shapes differ"
+        )
+    y = _bottleneck_main_path(x, filters, kernel_size, 1, name)
+    y = layers.Add(name=_n(name, "add"))([x, y])
+    return layers.Activation("relu", name=_n(name, "out"))(y)
+
+
+def projection_block(x, filters, kernel_size=3, strides=2, name=None):
+    """ResNet-50's bottleneck block with a projection shortcut (1x1 conv + BN) for when shapes change.
+
+    The main path is the one of :func:`identity_block`, with ``strides`` in its first 1x1 convolution (as in
+    ``keras.applications.ResNet50``); the shortcut is a 1x1 convolution with the same stride and F3 filters,
+    followed by BN, so both paths have the same shape before they are added.
+
+    Parameters
+    ----------
+    x : Keras tensor
+        4-D input.
+    filters : int or (int, int, int)
+        F (meaning F, F, 4F) or (F1, F2, F3).
+    kernel_size : int
+        Size k of the middle convolution.
+    strides : int
+        Downsampling factor (1 keeps height and width and only changes the channels).
+    name : str, optional
+        Prefix of the layer names (the shortcut is ``{name}_0_conv``, ``{name}_0_bn``).
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input(shape=(56, 56, 256))
+    >>> projection_block(x, 128).shape
+    (None, 28, 28, 512)
+    """
+    _require_tensor(x)
+    filters = _require_filters3(filters)
+    kernel_size = require_positive_int("kernel_size", kernel_size)
+    strides = require_positive_int("strides", strides)
+    _require_name(name)
+    shortcut = layers.Conv2D(filters[2], 1, strides=strides, name=_n(name, "0_conv"))(x)
+    shortcut = _bn(name, "0_bn")(shortcut)
+    y = _bottleneck_main_path(x, filters, kernel_size, strides, name)
+    y = layers.Add(name=_n(name, "add"))([shortcut, y])
+    return layers.Activation("relu", name=_n(name, "out"))(y)
+
+
+def basic_residual_block(x, filters, strides=1, name=None, batch_norm=True):
+    """The two-layer residual block of ResNet-18/34: Conv-BN-ReLU-Conv-BN, add the shortcut, ReLU.
+
+    Both convolutions are 3x3 "same"; the first has ``strides``. The shortcut is the input itself when the
+    shapes match, otherwise a 1x1 convolution (with ``strides``, plus BN) that projects it to the new shape.
+
+    Parameters
+    ----------
+    x : Keras tensor
+        4-D input.
+    filters : int
+        Filters of both convolutions (channels of the output).
+    strides : int
+        Stride of the first convolution (2 halves height and width).
+    name : str, optional
+        Prefix of the layer names.
+    batch_norm : bool
+        Include the BatchNormalization layers (False for the experiments without normalisation).
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input(shape=(16, 16, 8))
+    >>> basic_residual_block(x, 8).shape
+    (None, 16, 16, 8)
+    >>> basic_residual_block(x, 16, strides=2).shape
+    (None, 8, 8, 16)
+    """
+    _require_tensor(x)
+    filters = require_positive_int("filters", filters)
+    strides = require_positive_int("strides", strides)
+    _require_name(name)
+    batch_norm = require_bool("batch_norm", batch_norm)
+    y = layers.Conv2D(filters, 3, strides=strides, padding="same", name=_n(name, "1_conv"))(x)
+    if batch_norm:
+        y = layers.BatchNormalization(name=_n(name, "1_bn"))(y)
+    y = layers.Activation("relu", name=_n(name, "1_relu"))(y)
+    y = layers.Conv2D(filters, 3, padding="same", name=_n(name, "2_conv"))(y)
+    if batch_norm:
+        y = layers.BatchNormalization(name=_n(name, "2_bn"))(y)
+    shortcut = x
+    if strides != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=strides, name=_n(name, "0_conv"))(x)
+        if batch_norm:
+            shortcut = layers.BatchNormalization(name=_n(name, "0_bn"))(shortcut)
+    y = layers.Add(name=_n(name, "add"))([shortcut, y])
+    return layers.Activation("relu", name=_n(name, "out"))(y)
+
+
+def resnet50(input_shape=(224, 224, 3), classes=1000):
+    """ResNet-50 (He et al., 2015) from :func:`projection_block` and :func:`identity_block`.
+
+    Stem: 3-pixel zero padding, 64@7x7 stride 2, BN, ReLU, 1-pixel padding, 3x3/2 max pool. Then four
+    stages of bottleneck blocks (3, 4, 6 and 3 blocks with F = 64, 128, 256, 512; the first block of each
+    stage projects the shortcut and, except in the first stage, halves the size), global average pooling and
+    a softmax layer. Layer names and details (BN epsilon 1.001e-5, conv biases) follow
+    ``keras.applications.ResNet50``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels); at least 32x32.
+    classes : int
+        Number of output classes.
+
+    Returns
+    -------
+    keras.Model
+        25,636,712 parameters at the defaults.
+
+    Examples
+    --------
+    >>> resnet50(input_shape=(32, 32, 3), classes=10).output_shape
+    (None, 10)
+    """
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    with _friendly_shape_errors("resnet50", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = layers.ZeroPadding2D(padding=3, name="conv1_pad")(inputs)
+        x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
+        x = layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
+        x = layers.Activation("relu", name="conv1_relu")(x)
+        x = layers.ZeroPadding2D(padding=1, name="pool1_pad")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+        for stage, (filters, blocks, strides) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)], 2):
+            x = projection_block(x, filters, strides=strides, name=f"conv{stage}_block1")
+            for b in range(2, blocks + 1):
+                x = identity_block(x, filters, name=f"conv{stage}_block{b}")
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="resnet50")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Inception
+# ---------------------------------------------------------------------------------------------------------
+
+
+def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, bottleneck=True, name=None):
+    """An Inception module (Szegedy et al., 2014): four parallel branches concatenated along the channels.
+
+    Branches: 1x1 conv (f1); 1x1 reduction (f3_reduce) then 3x3 conv (f3); 1x1 reduction (f5_reduce) then
+    5x5 conv (f5); 3x3/1 max pool then 1x1 projection (pool_proj). All use "same" padding and ReLU, so the
+    height and width are kept and the output has ``f1 + f3 + f5 + pool_proj`` channels.
+
+    With ``bottleneck=False`` you get the paper's "naive" module: no 1x1 reductions before the 3x3 and 5x5
+    convolutions and no projection after the pool (``f3_reduce``, ``f5_reduce`` and ``pool_proj`` are then
+    ignored), so the output has ``f1 + f3 + f5 + input channels`` channels and costs far more
+    multiplications.
+
+    Parameters
+    ----------
+    x : Keras tensor
+        4-D input.
+    f1, f3_reduce, f3, f5_reduce, f5, pool_proj : int
+        Filters of each convolution, in the order of the paper's table.
+    bottleneck : bool
+        Use the 1x1 reductions (True) or the naive module (False).
+    name : str, optional
+        Prefix of the layer names (``{name}_1x1``, ``{name}_3x3_reduce``, ``{name}_concat`` ...).
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input(shape=(28, 28, 192))
+    >>> inception_module(x, 64, 96, 128, 16, 32, 32, name="3a").shape  # GoogLeNet's module 3a
+    (None, 28, 28, 256)
+    >>> inception_module(x, 64, 96, 128, 16, 32, 32, bottleneck=False).shape
+    (None, 28, 28, 416)
+    """
+    _require_tensor(x)
+    f1 = require_positive_int("f1", f1)
+    f3 = require_positive_int("f3", f3)
+    f5 = require_positive_int("f5", f5)
+    bottleneck = require_bool("bottleneck", bottleneck)
+    _require_name(name)
+    if bottleneck:
+        f3_reduce = require_positive_int("f3_reduce", f3_reduce)
+        f5_reduce = require_positive_int("f5_reduce", f5_reduce)
+        pool_proj = require_positive_int("pool_proj", pool_proj)
+
+    def conv(t, filters, k, suffix):
+        return layers.Conv2D(filters, k, padding="same", activation="relu", name=_n(name, suffix))(t)
+
+    b1 = conv(x, f1, 1, "1x1")
+    b3 = conv(x, f3_reduce, 1, "3x3_reduce") if bottleneck else x
+    b3 = conv(b3, f3, 3, "3x3")
+    b5 = conv(x, f5_reduce, 1, "5x5_reduce") if bottleneck else x
+    b5 = conv(b5, f5, 5, "5x5")
+    bp = layers.MaxPooling2D(3, strides=1, padding="same", name=_n(name, "pool"))(x)
+    if bottleneck:
+        bp = conv(bp, pool_proj, 1, "pool_proj")
+    return layers.Concatenate(axis=-1, name=_n(name, "concat"))([b1, b3, b5, bp])
+
+
+# GoogLeNet's table: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj)
+_GOOGLENET_MODULES = {
+    "3a": (64, 96, 128, 16, 32, 32),
+    "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64),
+    "4b": (160, 112, 224, 24, 64, 64),
+    "4c": (128, 128, 256, 24, 64, 64),
+    "4d": (112, 144, 288, 32, 64, 64),
+    "4e": (256, 160, 320, 32, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128),
+    "5b": (384, 192, 384, 48, 128, 128),
+}
+
+
+def googlenet(input_shape=(224, 224, 3), classes=1000):
+    """GoogLeNet (Szegedy et al., 2014) without its two auxiliary classifiers, for counting.
+
+    Stem (64@7x7/2, 3x3/2 max pool, 1x1 64, 3x3 192, 3x3/2 max pool), nine Inception modules with the
+    paper's filter numbers (3a-3b, pool, 4a-4e, pool, 5a-5b), global average pooling, dropout 0.4 and a
+    softmax layer. Local response normalisation is left out (no parameters).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels).
+    classes : int
+        Number of output classes.
+
+    Returns
+    -------
+    keras.Model
+        6,998,552 parameters at the defaults (the paper quotes about 6.8 million).
+
+    Examples
+    --------
+    >>> model = googlenet(input_shape=(64, 64, 3), classes=10)
+    >>> sum(layer.name.endswith("_concat") for layer in model.layers)
+    9
+    """
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    with _friendly_shape_errors("googlenet", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = layers.Conv2D(64, 7, strides=2, padding="same", activation="relu", name="conv1_7x7")(inputs)
+        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+        x = layers.Conv2D(64, 1, activation="relu", name="conv2_reduce")(x)
+        x = layers.Conv2D(192, 3, padding="same", activation="relu", name="conv2_3x3")(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
+        for key, filters in _GOOGLENET_MODULES.items():
+            if key in ("4a", "5a"):
+                x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{int(key[0]) - 1}")(x)
+            x = inception_module(x, *filters, name=f"inception_{key}")
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dropout(0.4, name="dropout")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="googlenet")
+
+
+def googlenet_small(input_shape=(32, 32, 1), classes=10):
+    """A GoogLeNet-style network small enough to train on a CPU in seconds.
+
+    A 3x3 convolution stem with 2x2 pooling, two Inception modules with a pool between them, global average
+    pooling (no flatten, no big dense layer) and a softmax layer.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels); at least 4x4.
+    classes : int
+        Number of output classes.
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> model = googlenet_small()
+    >>> model.get_layer("inception_a_concat").output.shape  # 16 + 24 + 8 + 8 channels
+    (None, 16, 16, 56)
+    """
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    with _friendly_shape_errors("googlenet_small", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = layers.Conv2D(32, 3, padding="same", activation="relu", name="stem_conv")(inputs)
+        x = layers.MaxPooling2D(2, name="stem_pool")(x)
+        x = inception_module(x, 16, 16, 24, 4, 8, 8, name="inception_a")
+        x = layers.MaxPooling2D(2, name="pool_a")(x)
+        x = inception_module(x, 32, 24, 48, 8, 16, 16, name="inception_b")
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="googlenet_small")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plain vs residual networks of the same depth (the degradation experiment)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _stage_plan(depth, width):
+    """Residual blocks per stage: three stages of width, 2*width, 4*width as in the paper's CIFAR nets."""
+    depth = require_positive_int("depth", depth)
+    if depth < 4 or depth % 2:
+        raise ValueError(
+            f"depth must be an even integer >= 4 (a stem conv, pairs of 3x3 convs, a dense layer), got {depth}"
+        )
+    width = require_positive_int("width", width)
+    blocks = (depth - 2) // 2
+    stages = min(3, blocks)
+    per_stage = [blocks // stages + (1 if i < blocks % stages else 0) for i in range(stages)]
+    return [(width * 2**i, n) for i, n in enumerate(per_stage)]
+
+
+def _deep_cnn(input_shape, classes, depth, width, batch_norm, residual):
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    plan = _stage_plan(depth, width)
+    batch_norm = require_bool("batch_norm", batch_norm)
+    kind = "residual" if residual else "plain"
+    with _friendly_shape_errors(f"{kind}_cnn", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = layers.Conv2D(width, 3, strides=2, padding="same", name="stem_conv")(inputs)
+        if batch_norm:
+            x = layers.BatchNormalization(name="stem_bn")(x)
+        x = layers.Activation("relu", name="stem_relu")(x)
+        for s, (filters, blocks) in enumerate(plan, start=1):
+            for b in range(1, blocks + 1):
+                strides = 2 if (s > 1 and b == 1) else 1
+                name = f"stage{s}_block{b}"
+                if residual:
+                    x = basic_residual_block(x, filters, strides=strides, name=name, batch_norm=batch_norm)
+                    continue
+                for i, st in ((1, strides), (2, 1)):
+                    x = layers.Conv2D(filters, 3, strides=st, padding="same", name=f"{name}_{i}_conv")(x)
+                    if batch_norm:
+                        x = layers.BatchNormalization(name=f"{name}_{i}_bn")(x)
+                    x = layers.Activation("relu", name=f"{name}_{i}_relu")(x)
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=f"{kind}_cnn_{depth}")
+
+
+def plain_cnn(input_shape, classes, depth, width=16, batch_norm=False):
+    """A deep "plain" CNN: a stack of 3x3 convolutions with no shortcuts (the counterpart of :func:`residual_cnn`).
+
+    ``depth`` counts the weight layers as He et al. do: a stem convolution (stride 2), ``depth - 2`` 3x3
+    convolutions in up to three stages of ``width``, ``2*width`` and ``4*width`` filters (each later stage
+    starts with stride 2), and the final dense layer after global average pooling.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels).
+    classes : int
+        Number of output classes.
+    depth : int
+        Even number of weight layers, >= 4 (e.g. 20 or 32).
+    width : int
+        Filters of the first stage.
+    batch_norm : bool
+        Add BatchNormalization after every convolution. Off by default, so that the deep plain network
+        visibly struggles to train.
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> model = plain_cnn((32, 32, 1), 10, depth=20)
+    >>> sum(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
+    19
+    """
+    return _deep_cnn(input_shape, classes, depth, width, batch_norm, residual=False)
+
+
+def residual_cnn(input_shape, classes, depth, width=16, batch_norm=False):
+    """The network of :func:`plain_cnn` with a shortcut around every pair of 3x3 convolutions.
+
+    Built from :func:`basic_residual_block`; where a stage changes the shape, the shortcut is a 1x1
+    projection (these two or so extra 1x1 convolutions are not counted in ``depth``).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels).
+    classes : int
+        Number of output classes.
+    depth : int
+        Even number of weight layers, >= 4 (the same as the plain network it is compared with).
+    width : int
+        Filters of the first stage.
+    batch_norm : bool
+        Add BatchNormalization after every convolution (off by default, as in :func:`plain_cnn`).
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> model = residual_cnn((32, 32, 1), 10, depth=20)
+    >>> sum(isinstance(layer, keras.layers.Add) for layer in model.layers)
+    9
+    """
+    return _deep_cnn(input_shape, classes, depth, width, batch_norm, residual=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A model from a plain spec, and a small CNN for transfer learning
+# ---------------------------------------------------------------------------------------------------------
+
+
+def build_sequential(layers, input_shape):
+    """A ``keras.Sequential`` from the plain layer spec that ``helpers.shapes.summarize`` reads.
+
+    Parameters
+    ----------
+    layers : sequence
+        Each layer is a dict ``{"type": "Conv2D", "filters": 6, "kernel_size": 5, ...}`` or a tuple
+        ``("Conv2D", {"filters": 6, "kernel_size": 5})``, using Keras's class and keyword names: the layer is
+        ``getattr(keras.layers, type)(**keywords)``.
+    input_shape : tuple of int
+        (height, width, channels) of the input.
+
+    Returns
+    -------
+    keras.Sequential
+
+    Examples
+    --------
+    >>> spec = [{"type": "Conv2D", "filters": 6, "kernel_size": 5}, ("MaxPooling2D", {"pool_size": 2})]
+    >>> build_sequential(spec, (32, 32, 1)).output_shape
+    (None, 14, 14, 6)
+    """
+    spec_layers = layers
+    input_shape = _require_input_shape(input_shape)
+    if isinstance(spec_layers, (str, bytes, dict)) or not hasattr(spec_layers, "__iter__"):
+        raise TypeError(f"layers must be a list of layer specs, got {type(spec_layers).__name__}")
+    built = []
+    for i, spec in enumerate(spec_layers, start=1):
+        if isinstance(spec, dict):
+            kwargs = dict(spec)
+            kind = kwargs.pop("type", None)
+        elif isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], dict):
+            kind, kwargs = spec[0], dict(spec[1])
+        elif isinstance(spec, (tuple, list)) and len(spec) == 1:
+            kind, kwargs = spec[0], {}
+        else:
+            raise TypeError(
+                f'layer {i}: a spec must be a dict with a "type" key or a tuple (type, {{keywords}}), got {spec!r}'
+            )
+        cls = getattr(keras.layers, kind, None) if isinstance(kind, str) else None
+        if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)) or kind == "InputLayer":
+            raise ValueError(f"layer {i}: unknown layer type {kind!r}; use a keras.layers class name such as 'Conv2D'")
+        try:
+            built.append(cls(**kwargs))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"layer {i} ({kind}): {exc}") from exc
+    model = keras.Sequential(name="sequential_from_spec")
+    model.add(keras.Input(shape=input_shape))
+    for i, layer in enumerate(built, start=1):
+        try:
+            model.add(layer)
+        except ValueError as exc:
+            raise ValueError(f"layer {i} ({type(layer).__name__}): {str(exc).splitlines()[0]}") from exc
+    return model
+
+
+def small_cnn(input_shape=(32, 32, 1), classes=10):
+    """A small CNN for transfer learning: a feature extractor named ``"base"`` and a dense ``"head"``.
+
+    The base (a nested ``keras.Model``) is three 3x3 convolutions (16, 32, 64 filters) with 2x2 max pooling
+    between them and global average pooling at the end, giving a 64-number feature vector. The head is a
+    single softmax layer. Freeze the base with ``model.get_layer("base").trainable = False`` (then compile
+    again), or reuse it in a new model with a new head.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width, channels); at least 4x4.
+    classes : int
+        Number of output classes of the head.
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> model = small_cnn()
+    >>> [layer.name for layer in model.layers[1:]]
+    ['base', 'head']
+    >>> model.get_layer("base").output_shape
+    (None, 64)
+    """
+    input_shape = _require_input_shape(input_shape)
+    classes = _require_classes(classes)
+    with _friendly_shape_errors("small_cnn", input_shape):
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inputs)
+        x = layers.MaxPooling2D(2, name="pool1")(x)
+        x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
+        x = layers.MaxPooling2D(2, name="pool2")(x)
+        x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv3")(x)
+        features = layers.GlobalAveragePooling2D(name="features")(x)
+        base = keras.Model(inputs, features, name="base")
+        model_in = keras.Input(shape=input_shape, name="image")
+        outputs = layers.Dense(classes, activation="softmax", name="head")(base(model_in))
+    return keras.Model(model_in, outputs, name="small_cnn")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Looking inside a model
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _require_model(model):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    return model
+
+
+def _output_shape(layer):
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return None
+    return tuple(shape[1:])
+
+
+def count_params_by_layer(model):
+    """Parameters and output shape of every layer of a model (input layers left out).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model.
+
+    Returns
+    -------
+    list of tuple
+        ``(layer name, layer type, parameters, output shape without the batch axis)`` per layer.
+
+    Examples
+    --------
+    >>> rows = count_params_by_layer(lenet5())
+    >>> rows[0]
+    ('c1_conv', 'Conv2D', 156, (28, 28, 6))
+    >>> sum(r[2] for r in rows)
+    61706
+    """
+    _require_model(model)
+    return [
+        (layer.name, type(layer).__name__, int(layer.count_params()), _output_shape(layer))
+        for layer in model.layers
+        if not isinstance(layer, keras.layers.InputLayer)
+    ]
+
+
+_EXTRACTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _find_layer(model, layer):
+    if isinstance(layer, str):
+        names = [lyr.name for lyr in model.layers]
+        if layer not in names:
+            raise ValueError(f"layer must be the name of one of the model's layers ({', '.join(names)}), got {layer!r}")
+        return model.get_layer(layer)
+    if _is_int(layer):
+        n = len(model.layers)
+        if not -n <= layer < n:
+            raise ValueError(f"layer must be an index between {-n} and {n - 1} (model.layers), got {layer}")
+        return model.layers[int(layer)]
+    raise TypeError(f"layer must be a layer name (str) or an index into model.layers (int), got {layer!r}")
+
+
+def feature_maps(model, images, layer):
+    """The activations of one layer for a batch of images, as a numpy array.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model (functional, or Sequential with an ``Input``).
+    images : array_like
+        ``(N, H, W, C)`` batch, or one ``(H, W, C)`` image.
+    layer : str or int
+        Layer name, or index into ``model.layers``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 activations, e.g. ``(N, h, w, filters)`` for a convolution; without the batch axis when one
+        image was given.
+
+    Examples
+    --------
+    >>> model = lenet5()
+    >>> feature_maps(model, np.zeros((2, 32, 32, 1)), "c1_conv").shape
+    (2, 28, 28, 6)
+    >>> feature_maps(model, np.zeros((32, 32, 1)), "s2_pool").shape
+    (14, 14, 6)
+    """
+    _require_model(model)
+    target = _find_layer(model, layer)
+    if isinstance(images, (str, bytes)) or images is None:
+        raise TypeError(f"images must be a numpy array, got {type(images).__name__}")
+    try:
+        arr = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"images must be a numeric array, got {type(images).__name__}") from exc
+    expected = tuple(model.inputs[0].shape[1:])
+    single = arr.ndim == len(expected)
+    if single:
+        arr = arr[None]
+    if arr.ndim != len(expected) + 1 or any(e is not None and e != a for e, a in zip(expected, arr.shape[1:])):
+        raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}) or one image, got {arr.shape}")
+    per_model = _EXTRACTORS.setdefault(model, {})
+    key = id(target)
+    if key not in per_model:
+        per_model[key] = keras.Model(model.inputs[0] if len(model.inputs) == 1 else model.inputs, target.output)
+    extractor = per_model[key]
+    chunks = [
+        keras.ops.convert_to_numpy(extractor(arr[i : i + 256], training=False)) for i in range(0, len(arr), 256)
+    ]
+    out = np.concatenate(chunks, axis=0).astype(np.float32) if chunks else np.zeros((0,), np.float32)
+    return out[0] if single else out
+
+
+def _layers_with_kernels(model):
+    """(name, kernel variable) for every layer with a kernel, entering nested models, input to output."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found.extend(_layers_with_kernels(layer))
+            continue
+        kernel = None
+        try:
+            kernel = layer.kernel
+        except (AttributeError, ValueError):
+            kernel = None
+        if kernel is not None and getattr(kernel, "trainable", True):
+            found.append((layer.name, kernel))
+    return found
+
+
+def layer_gradient_norms(model, x, y, training=False):
+    """The norm of the loss gradient with respect to each layer's kernel, for one batch.
+
+    The loss is sparse categorical cross-entropy (integer labels, softmax outputs), averaged over the batch.
+    In a deep plain network the norms shrink from the output back towards the input; shortcuts keep them up.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built classifier with softmax outputs.
+    x : array_like
+        A batch of inputs ``(N, H, W, C)``.
+    y : array_like
+        Integer labels ``(N,)``.
+    training : bool
+        Run the model in training mode (dropout active, BatchNormalization on batch statistics).
+
+    Returns
+    -------
+    dict
+        ``{layer name: L2 norm of d(loss)/d(kernel)}`` for every Conv2D/Dense-like layer (with a ``kernel``)
+        in order from input to output, entering nested models.
+
+    Examples
+    --------
+    >>> keras.utils.set_random_seed(0)
+    >>> norms = layer_gradient_norms(lenet5(), np.random.rand(8, 32, 32, 1), np.arange(8))
+    >>> list(norms)
+    ['c1_conv', 'c3_conv', 'c5_dense', 'f6_dense', 'output']
+    >>> all(v > 0 for v in norms.values())
+    True
+    """
+    import tensorflow as tf
+
+    _require_model(model)
+    training = require_bool("training", training)
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y)
+    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"x must be a batch (N, ...) and y N integer labels, got shapes {x.shape} and {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+    kernels = _layers_with_kernels(model)
+    if not kernels:
+        raise ValueError("model has no layer with a kernel (Conv2D, Dense, ...)")
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    with tf.GradientTape() as tape:
+        pred = model(x, training=training)
+        loss = loss_fn(y, pred)
+    grads = tape.gradient(loss, [k for _, k in kernels])
+    return {
+        name: (float(np.linalg.norm(keras.ops.convert_to_numpy(g))) if g is not None else 0.0)
+        for (name, _), g in zip(kernels, grads, strict=True)
+    }
+
+
+def train(model, data, epochs, batch_size=64, lr=1e-3, seed=0, verbose=0):
+    """Compile with Adam and sparse categorical cross-entropy, then fit; a shortcut for the notebooks.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier with softmax outputs.
+    data : Split
+        Anything with ``x_train``, ``y_train`` and (optionally empty) ``x_val``, ``y_val`` arrays, such as
+        ``helpers.data.load_digits_32()``.
+    epochs : int
+        Passes over the training set.
+    batch_size : int
+        Images per gradient step.
+    lr : float
+        Adam's learning rate.
+    seed : int
+        Passed to ``keras.utils.set_random_seed`` before training (shuffling, dropout). Seed before
+        *building* the model too if you want the same initial weights.
+    verbose : int
+        Keras's verbosity (0 silent, 1 progress bar, 2 one line per epoch).
+
+    Returns
+    -------
+    keras.callbacks.History
+        ``history.history`` holds ``loss`` and ``accuracy`` per epoch (and ``val_loss``, ``val_accuracy``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> data = SimpleNamespace(x_train=np.zeros((8, 32, 32, 1)), y_train=np.zeros(8, int), x_val=None, y_val=None)
+    >>> history = train(lenet5(), data, epochs=2)
+    >>> sorted(history.history), len(history.history["loss"])
+    (['accuracy', 'loss'], 2)
+    """
+    _require_model(model)
+    epochs = require_positive_int("epochs", epochs)
+    batch_size = require_positive_int("batch_size", batch_size)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)) or not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    for attr in ("x_train", "y_train"):
+        if getattr(data, attr, None) is None:
+            raise TypeError(f"data must have x_train and y_train arrays (e.g. a helpers.data.Split), missing {attr}")
+    keras.utils.set_random_seed(int(seed))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=float(lr)),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    x_val, y_val = getattr(data, "x_val", None), getattr(data, "y_val", None)
+    validation = (x_val, y_val) if x_val is not None and y_val is not None and len(x_val) else None
+    return model.fit(
+        np.asarray(data.x_train, dtype=np.float32),
+        np.asarray(data.y_train),
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=validation,
+        shuffle=True,
+        verbose=verbose,
+    )
