@@ -31,11 +31,7 @@ from helpers._validate import (
     require_pair,
     require_positive_int,
 )
-
-try:  # helpers.shapes is written in parallel; it owns the padding rule.
-    from helpers.shapes import padding_amounts as _shapes_padding_amounts
-except ImportError:  # pragma: no cover - only until helpers.shapes exists
-    _shapes_padding_amounts = None
+from helpers.shapes import padding_amounts
 
 __all__ = [
     "conv2d",
@@ -73,21 +69,6 @@ def _float_array(name, value, ndims):
     return require_array(name, value, ndims)
 
 
-def _padding_amounts(size, kernel_size, stride, padding, dilation):
-    """(before, after) zeros along one axis; TensorFlow's rule for "same"."""
-    if _shapes_padding_amounts is not None:
-        return tuple(_shapes_padding_amounts(size, kernel_size, stride=stride, padding=padding,
-                                             dilation=dilation))
-    if padding == "valid":  # pragma: no cover - fallback until helpers.shapes exists
-        return (0, 0)
-    if padding == "same":  # pragma: no cover
-        effective = dilation * (kernel_size - 1) + 1
-        out = -(-size // stride)
-        total = max((out - 1) * stride + effective - size, 0)
-        return (total // 2, total - total // 2)
-    return (padding, padding)  # pragma: no cover
-
-
 def _spatial_plan(hw, kernel_hw, stride, padding, dilation, what="kernel"):
     """Padding and output size for both axes; raise if the kernel does not fit.
 
@@ -96,7 +77,7 @@ def _spatial_plan(hw, kernel_hw, stride, padding, dilation, what="kernel"):
     pads = []
     outs = []
     for axis, size, k, s, d in zip(("height", "width"), hw, kernel_hw, stride, dilation, strict=True):
-        before, after = _padding_amounts(size, k, s, padding, d)
+        before, after = padding_amounts(size, k, stride=s, padding=padding, dilation=d)
         effective = d * (k - 1) + 1
         padded = size + before + after
         if effective > padded:

@@ -1,0 +1,600 @@
+"""helpers.conv without TensorFlow: the fast path against the loops, hand-worked examples, scipy,
+independent loops for pooling, finite differences for gradients, and every error message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.signal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers.conv import (
+    avg_pool2d,
+    conv2d,
+    conv2d_gradients,
+    conv2d_naive,
+    conv2d_single_step,
+    conv_step_details,
+    filter2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool2d,
+    pad2d,
+    pool_step_details,
+    relu,
+)
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# The worked example of the lectures: a 6x6 grayscale image and a 3x3 vertical edge detector.
+LECTURE_IMAGE = np.array(
+    [
+        [3, 0, 1, 2, 7, 4],
+        [1, 5, 8, 9, 3, 1],
+        [2, 7, 2, 5, 1, 3],
+        [0, 1, 3, 1, 7, 8],
+        [4, 2, 1, 6, 2, 8],
+        [2, 4, 5, 2, 3, 9],
+    ],
+    dtype=float,
+)
+VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
+
+
+# ------------------------------------------------------------------------------------------------
+# random configurations
+# ------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def conv_configs(draw, allow_groups=True):
+    """A random, valid convolution: input, kernel, bias and settings."""
+    groups = draw(st.sampled_from([1, 1, 2, 3])) if allow_groups else 1
+    c_in = groups * draw(st.integers(1, 3))
+    c_out = groups * draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = draw(st.sampled_from([1, 2, 3, (1, 2), (2, 1)]))
+    dilation = draw(st.sampled_from([1, 1, 2, (1, 2)]))
+    padding = draw(st.sampled_from(["valid", "same", 0, 1, 2]))
+    pad = {"valid": 0, "same": 0, 0: 0, 1: 1, 2: 2}[padding]
+    dil = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    min_h = max(1, dil[0] * (kh - 1) + 1 - 2 * pad)
+    min_w = max(1, dil[1] * (kw - 1) + 1 - 2 * pad)
+    if padding == "same":
+        min_h = min_w = 1
+    h = draw(st.integers(min_h, min_h + 6))
+    w = draw(st.integers(min_w, min_w + 6))
+    batched = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x_shape = (draw(st.integers(1, 3)), h, w, c_in) if batched else (h, w, c_in)
+    x = rng.normal(size=x_shape)
+    kernel = rng.normal(size=(kh, kw, c_in // groups, c_out))
+    bias = rng.normal(size=c_out) if draw(st.booleans()) else None
+    return {"x": x, "kernel": kernel, "bias": bias, "stride": stride, "padding": padding,
+            "dilation": dilation, "groups": groups}
+
+
+@SETTINGS
+@given(conv_configs())
+def test_conv2d_equals_naive_loops(cfg):
+    fast = conv2d(**cfg)
+    slow = conv2d_naive(**cfg)
+    assert fast.shape == slow.shape
+    assert fast.ndim == cfg["x"].ndim
+    np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
+
+
+@SETTINGS
+@given(conv_configs(allow_groups=False))
+def test_conv2d_equals_independent_formula(cfg):
+    """out[n, i, j, f] = b[f] + sum_{a, b, c} xpad[n, i*s + a*d, j*s + b*d, c] * k[a, b, c, f], via einsum."""
+    x = cfg["x"] if cfg["x"].ndim == 4 else cfg["x"][None]
+    k = cfg["kernel"]
+    kh, kw = k.shape[:2]
+    sh, sw = cfg["stride"] if isinstance(cfg["stride"], tuple) else (cfg["stride"],) * 2
+    dh, dw = cfg["dilation"] if isinstance(cfg["dilation"], tuple) else (cfg["dilation"],) * 2
+    padding = cfg["padding"]
+    h, w = x.shape[1:3]
+    if padding == "same":
+        oh, ow = -(-h // sh), -(-w // sw)
+        th = max((oh - 1) * sh + dh * (kh - 1) + 1 - h, 0)
+        tw = max((ow - 1) * sw + dw * (kw - 1) + 1 - w, 0)
+        pads = ((th // 2, th - th // 2), (tw // 2, tw - tw // 2))
+    else:
+        p = 0 if padding == "valid" else padding
+        pads = ((p, p), (p, p))
+    xp = np.pad(x, ((0, 0), *pads, (0, 0)))
+    oh = (xp.shape[1] - dh * (kh - 1) - 1) // sh + 1
+    ow = (xp.shape[2] - dw * (kw - 1) - 1) // sw + 1
+    expected = np.zeros((x.shape[0], oh, ow, k.shape[3]))
+    for a in range(kh):
+        for b in range(kw):
+            patch = xp[:, a * dh : a * dh + sh * (oh - 1) + 1 : sh, b * dw : b * dw + sw * (ow - 1) + 1 : sw, :]
+            expected += np.einsum("nijc,cf->nijf", patch, k[a, b])
+    if cfg["bias"] is not None:
+        expected += cfg["bias"]
+    got = conv2d(**cfg)
+    np.testing.assert_allclose(got if got.ndim == 4 else got[None], expected, rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------------------------
+# worked examples
+# ------------------------------------------------------------------------------------------------
+
+
+def test_lecture_6x6_example_by_hand():
+    # Top-left cell written out: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) + 2*(-1) = -5
+    top_left = 3 + 1 + 2 - (1 + 8 + 2)
+    assert top_left == -5
+    # The whole 4x4 map of the lecture: left column sums minus right column sums of every 3x3 window.
+    expected = np.array([[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]], dtype=float)
+    x = LECTURE_IMAGE[:, :, None]
+    k = VERTICAL_EDGE[:, :, None, None]
+    np.testing.assert_array_equal(conv2d(x, k)[:, :, 0], expected)
+    np.testing.assert_array_equal(conv2d_naive(x, k)[:, :, 0], expected)
+    np.testing.assert_array_equal(filter2d(LECTURE_IMAGE, VERTICAL_EDGE), expected)
+    assert conv2d_single_step(LECTURE_IMAGE[:3, :3], VERTICAL_EDGE) == -5.0
+
+
+def test_bright_left_dark_right_gives_the_edge_in_the_middle():
+    image = np.zeros((6, 6))
+    image[:, :3] = 10
+    expected = np.tile([0.0, 30.0, 30.0, 0.0], (4, 1))
+    np.testing.assert_array_equal(filter2d(image, VERTICAL_EDGE), expected)
+
+
+def test_bias_and_relu_make_one_layer():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5, 5, 2))
+    k = rng.normal(size=(3, 3, 2, 4))
+    b = np.array([0.5, -1.0, 0.0, 2.0])
+    layer = relu(conv2d(x, k, b))
+    z = conv2d(x, k) + b
+    np.testing.assert_allclose(layer, np.where(z > 0, z, 0.0))
+    assert (layer >= 0).all()
+
+
+def test_relu_values_and_dtype():
+    np.testing.assert_array_equal(relu([-1, 0, 2]), [0.0, 0.0, 2.0])
+    assert relu(np.array([-1.0], dtype=np.float32)).dtype == np.float32
+    with pytest.raises(TypeError, match="x must be a numeric array"):
+        relu("abc")
+
+
+def test_multi_channel_single_step_sums_over_channels():
+    rng = np.random.default_rng(2)
+    window = rng.normal(size=(3, 3, 3))
+    kernel = rng.normal(size=(3, 3, 3))
+    expected = sum(window[a, b, c] * kernel[a, b, c] for a in range(3) for b in range(3) for c in range(3))
+    assert conv2d_single_step(window, kernel, 0.25) == pytest.approx(expected + 0.25)
+
+
+def test_one_by_one_convolution_mixes_channels_only():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 5, 6))
+    k = rng.normal(size=(1, 1, 6, 2))
+    np.testing.assert_allclose(conv2d(x, k), x @ k[0, 0])
+
+
+def test_float32_stays_float32_and_lists_are_accepted():
+    x = np.ones((5, 5, 1), dtype=np.float32)
+    k = np.ones((3, 3, 1, 1), dtype=np.float32)
+    assert conv2d(x, k).dtype == np.float32
+    assert conv2d(x, k, bias=[1.0]).dtype == np.float32
+    assert conv2d(x.astype(int), k).dtype == np.float64
+    out = conv2d(x.tolist(), k.tolist(), padding="same")
+    np.testing.assert_array_equal(out[:, :, 0], scipy.signal.correlate2d(np.ones((5, 5)), np.ones((3, 3)), "same"))
+
+
+def test_same_padding_keeps_size_and_stride_uses_ceil():
+    x = np.ones((7, 9, 2))
+    k = np.ones((3, 3, 2, 1))
+    assert conv2d(x, k, padding="same").shape == (7, 9, 1)
+    assert conv2d(x, k, stride=2, padding="same").shape == (4, 5, 1)
+    assert conv2d(x, k, stride=2).shape == (3, 4, 1)
+    assert conv2d(x, k, padding=1, dilation=2).shape == (5, 7, 1)
+
+
+def test_stride_same_puts_the_odd_zero_at_bottom_right():
+    # 6 rows, kernel 3, stride 2: 3 outputs need 7 rows, so one zero is added, at the bottom.
+    x = np.arange(36.0).reshape(6, 6, 1)
+    k = np.zeros((3, 3, 1, 1))
+    k[0, 0] = 1  # picks the top-left cell of each window
+    out = conv2d(x, k, stride=2, padding="same")[:, :, 0]
+    np.testing.assert_array_equal(out, x[0:6:2, 0:6:2, 0])  # no zero at the top/left
+    _, pads = pad2d(x, 3, stride=2, padding="same")
+    assert pads == (0, 1, 0, 1)
+
+
+# ------------------------------------------------------------------------------------------------
+# filter2d vs scipy
+# ------------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(st.integers(3, 9), st.integers(3, 9), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_filter2d_matches_scipy(h, w, kh, kw, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.normal(size=(h, w))
+    kernel = rng.normal(size=(kh, kw))
+    np.testing.assert_allclose(filter2d(image, kernel), scipy.signal.correlate2d(image, kernel, mode="valid"))
+    np.testing.assert_allclose(filter2d(image, kernel, flip=True), scipy.signal.convolve2d(image, kernel, mode="valid"))
+    # "full" convolution = zero padding of k - 1 on every side (square kernel case)
+    if kh == kw:
+        np.testing.assert_allclose(
+            filter2d(image, kernel, padding=kh - 1, flip=True), scipy.signal.convolve2d(image, kernel, mode="full")
+        )
+
+
+def test_filter2d_flip_differs_for_asymmetric_kernels():
+    image = np.zeros((6, 6))
+    image[:, :3] = 10
+    assert (filter2d(image, VERTICAL_EDGE, flip=True) == -filter2d(image, VERTICAL_EDGE)).all()
+
+
+# ------------------------------------------------------------------------------------------------
+# pad2d and step details
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(5, 6), (5, 6, 2), (3, 5, 6, 2)])
+def test_pad2d_shapes_and_values(shape):
+    x = np.arange(np.prod(shape), dtype=float).reshape(shape) + 1
+    padded, pads = pad2d(x, (3, 3), padding=2, value=-1.0)
+    assert pads == (2, 2, 2, 2)
+    hw_axes = (0, 1) if len(shape) < 4 else (1, 2)
+    assert padded.shape[hw_axes[0]] == shape[hw_axes[0]] + 4
+    assert padded.shape[hw_axes[1]] == shape[hw_axes[1]] + 4
+    assert padded.ndim == x.ndim
+    assert (padded == -1).sum() == padded.size - x.size
+    unpadded = padded[2:-2, 2:-2] if len(shape) < 4 else padded[:, 2:-2, 2:-2]
+    np.testing.assert_array_equal(unpadded, x)
+    assert pad2d(x, 3)[1] == (0, 0, 0, 0)
+
+
+def test_pad2d_same_with_dilation_and_stride():
+    # kernel 3 dilated by 2 spans 5 cells; 7 cells, stride 1 -> total padding 4 -> (2, 2)
+    assert pad2d(np.ones((7, 8)), 3, dilation=2, padding="same")[1] == (2, 2, 2, 2)
+    # 8 cells, kernel 2, stride 1 -> total 1 -> the single zero goes after
+    assert pad2d(np.ones((8, 8)), 2, padding="same")[1] == (0, 1, 0, 1)
+
+
+@SETTINGS
+@given(
+    st.integers(4, 8), st.integers(4, 8), st.sampled_from([1, 3]), st.integers(1, 3), st.integers(1, 2),
+    st.integers(1, 2), st.sampled_from(["valid", "same", 1]), st.integers(0, 2**32 - 1), st.data(),
+)
+def test_step_details_sum_equals_the_output_cell(h, w, c, k, s, d, padding, seed, data):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(h, w, c))
+    kernel = rng.normal(size=(k, k, c))
+    out = conv2d(x, kernel[..., None], stride=s, padding=padding, dilation=d)[:, :, 0]
+    row = data.draw(st.integers(0, out.shape[0] - 1))
+    col = data.draw(st.integers(0, out.shape[1] - 1))
+    det = conv_step_details(x, kernel, row, col, stride=s, padding=padding, dilation=d)
+    assert det["sum"] == pytest.approx(out[row, col], abs=1e-9)
+    padded, pads = pad2d(x, k, stride=s, padding=padding, dilation=d)
+    assert det["pad"] == pads
+    assert det["rows"] == [row * s + a * d for a in range(k)]
+    assert det["cols"] == [col * s + b * d for b in range(k)]
+    np.testing.assert_array_equal(det["window"], padded[np.ix_(det["rows"], det["cols"])])
+    np.testing.assert_allclose(det["products"], det["window"] * kernel)
+
+
+def test_step_details_2d_and_padded_zeros():
+    det = conv_step_details(LECTURE_IMAGE, VERTICAL_EDGE, 0, 0, padding="same")
+    assert det["window"].shape == (3, 3)
+    assert det["rows"] == [0, 1, 2] and det["pad"] == (1, 1, 1, 1)
+    np.testing.assert_array_equal(det["window"][0], [0, 0, 0])  # the padded top row
+    np.testing.assert_array_equal(det["window"][1:, 1:], LECTURE_IMAGE[:2, :2])
+    full = filter2d(LECTURE_IMAGE, VERTICAL_EDGE, padding="same")
+    assert det["sum"] == full[0, 0]
+
+
+def test_step_details_out_of_range_names_row_and_col():
+    with pytest.raises(ValueError, match="row must be between 0 and 3"):
+        conv_step_details(LECTURE_IMAGE, VERTICAL_EDGE, 4, 0)
+    with pytest.raises(ValueError, match="col must be between 0 and 3"):
+        conv_step_details(LECTURE_IMAGE, VERTICAL_EDGE, 0, 4)
+    with pytest.raises(ValueError, match="row must be a whole number"):
+        conv_step_details(LECTURE_IMAGE, VERTICAL_EDGE, -1, 0)
+    with pytest.raises(ValueError, match="kernel has 2 channels but x has 1"):
+        conv_step_details(LECTURE_IMAGE, np.ones((3, 3, 2)), 0, 0)
+
+
+# ------------------------------------------------------------------------------------------------
+# pooling against an independent loop
+# ------------------------------------------------------------------------------------------------
+
+
+def pool_by_loop(x, pool, stride, padding, reduce):
+    """Independent pooling: compute each window's cell range and clip it to the real image."""
+    h, w, c = x.shape
+    ph, pw = pool
+    sh, sw = stride
+    if padding == "same":
+        oh, ow = -(-h // sh), -(-w // sw)
+        top = max((oh - 1) * sh + ph - h, 0) // 2
+        left = max((ow - 1) * sw + pw - w, 0) // 2
+    else:
+        oh, ow = (h - ph) // sh + 1, (w - pw) // sw + 1
+        top = left = 0
+    out = np.empty((oh, ow, c))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * sh - top, j * sw - left
+            rows = [r for r in range(r0, r0 + ph) if 0 <= r < h]
+            cols = [q for q in range(c0, c0 + pw) if 0 <= q < w]
+            for ch in range(c):
+                values = [x[r, q, ch] for r in rows for q in cols]
+                out[i, j, ch] = reduce(values)
+    return out
+
+
+@SETTINGS
+@given(
+    st.integers(2, 9), st.integers(2, 9), st.integers(1, 3), st.sampled_from([2, 3, (2, 3)]),
+    st.sampled_from([None, 1, 2, 3, (1, 2)]), st.sampled_from(["valid", "same"]), st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_pooling_matches_independent_loop(h, w, c, pool_size, stride, padding, batched, seed):
+    pool = pool_size if isinstance(pool_size, tuple) else (pool_size, pool_size)
+    if padding == "valid" and (pool[0] > h or pool[1] > w):
+        return
+    strides = pool if stride is None else (stride if isinstance(stride, tuple) else (stride, stride))
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, h, w, c)) if batched else rng.normal(size=(h, w, c))
+    images = x if batched else x[None]
+    exp_max = np.stack([pool_by_loop(im, pool, strides, padding, max) for im in images])
+    exp_avg = np.stack([pool_by_loop(im, pool, strides, padding, np.mean) for im in images])
+    got_max = max_pool2d(x, pool_size, stride, padding)
+    got_avg = avg_pool2d(x, pool_size, stride, padding)
+    if not batched:
+        got_max, got_avg = got_max[None], got_avg[None]
+    np.testing.assert_allclose(got_max, exp_max)
+    np.testing.assert_allclose(got_avg, exp_avg)
+
+
+def test_pooling_2d_input_and_lecture_example():
+    x = np.array([[1, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]], dtype=float)
+    np.testing.assert_array_equal(max_pool2d(x), [[9, 2], [6, 3]])
+    np.testing.assert_array_equal(avg_pool2d(x), [[15 / 4, 5 / 4], [15 / 4, 8 / 4]])
+    # 5x5 input, 3x3 max pool with stride 1: a 3x3 output
+    assert max_pool2d(np.ones((5, 5)), 3, 1).shape == (3, 3)
+    # negatives: padded cells must not win a max ("same")
+    neg = -np.ones((3, 3))
+    np.testing.assert_array_equal(max_pool2d(neg, padding="same"), -np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_pool_step_details_match_the_pooled_output(mode, padding):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(5, 7, 2))
+    pooled = (max_pool2d if mode == "max" else avg_pool2d)(x, 2, padding=padding)
+    for row in range(pooled.shape[0]):
+        for col in range(pooled.shape[1]):
+            det = pool_step_details(x, row, col, 2, padding=padding, mode=mode)
+            np.testing.assert_allclose(det["value"], pooled[row, col])
+            assert det["rows"] == [2 * row, 2 * row + 1]
+            if mode == "max":
+                for ch, (i, j) in enumerate(det["argmax"]):
+                    assert det["window"][i, j, ch] == pooled[row, col, ch]
+            else:
+                assert "argmax" not in det
+    det = pool_step_details(x[:, :, 0], 0, 0, mode=mode)
+    assert isinstance(det["value"], float) and det["window"].shape == (2, 2)
+
+
+def test_pool_step_details_padded_cells_are_nan_and_range_checked():
+    x = np.arange(9.0).reshape(3, 3)
+    det = pool_step_details(x, 1, 1, padding="same")
+    assert det["pad"] == (0, 1, 0, 1)
+    assert np.isnan(det["window"]).sum() == 3
+    assert det["value"] == 8.0 and det["argmax"] == (0, 0)
+    with pytest.raises(ValueError, match="row must be between 0 and 1"):
+        pool_step_details(x, 2, 0, padding="same")
+    with pytest.raises(ValueError, match="mode must be one of 'max', 'avg'"):
+        pool_step_details(x, 0, 0, mode="min")
+
+
+def test_global_pools():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 4, 5, 6))
+    np.testing.assert_allclose(global_avg_pool2d(x), x.reshape(3, 20, 6).mean(axis=1))
+    np.testing.assert_allclose(global_max_pool2d(x), x.reshape(3, 20, 6).max(axis=1))
+    np.testing.assert_allclose(global_avg_pool2d(x[0]), x[0].reshape(20, 6).mean(axis=0))
+    assert global_max_pool2d(x[0, :, :, 0]) == x[0, :, :, 0].max()
+
+
+# ------------------------------------------------------------------------------------------------
+# gradients against finite differences
+# ------------------------------------------------------------------------------------------------
+
+
+def numeric_gradient(f, array, eps=1e-6):
+    grad = np.zeros_like(array)
+    for idx in np.ndindex(array.shape):
+        old = array[idx]
+        array[idx] = old + eps
+        plus = f()
+        array[idx] = old - eps
+        minus = f()
+        array[idx] = old
+        grad[idx] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@settings(max_examples=15, deadline=None)
+@given(conv_configs(allow_groups=False))
+def test_gradients_match_finite_differences(cfg):
+    x, k = cfg["x"].copy(), cfg["kernel"].copy()
+    b = np.zeros(k.shape[3]) if cfg["bias"] is None else cfg["bias"].copy()
+    opts = {key: cfg[key] for key in ("stride", "padding", "dilation")}
+    rng = np.random.default_rng(0)
+    upstream = rng.normal(size=conv2d(x, k, b, **opts).shape)
+
+    def loss():
+        return float(np.sum(conv2d(x, k, b, **opts) * upstream))
+
+    dx, dk, db = conv2d_gradients(x, k, upstream, **opts)
+    assert dx.shape == x.shape and dk.shape == k.shape and db.shape == b.shape
+    np.testing.assert_allclose(dx, numeric_gradient(loss, x), atol=1e-6)
+    np.testing.assert_allclose(dk, numeric_gradient(loss, k), atol=1e-6)
+    np.testing.assert_allclose(db, numeric_gradient(loss, b), atol=1e-6)
+
+
+def test_gradient_of_ones_counts_window_coverage():
+    # Each input cell's dx is the number of windows that contain it (kernel and upstream all ones).
+    x = np.zeros((5, 5, 1))
+    dx, dk, db = conv2d_gradients(x, np.ones((3, 3, 1, 1)), np.ones((3, 3, 1)))
+    counts = np.zeros((5, 5))
+    for i in range(3):
+        for j in range(3):
+            counts[i : i + 3, j : j + 3] += 1
+    np.testing.assert_array_equal(dx[:, :, 0], counts)
+    np.testing.assert_array_equal(dk, np.zeros((3, 3, 1, 1)))
+    np.testing.assert_array_equal(db, [9.0])
+
+
+# ------------------------------------------------------------------------------------------------
+# error messages (one test per path)
+# ------------------------------------------------------------------------------------------------
+
+X = np.zeros((5, 5, 3))
+K = np.zeros((3, 3, 3, 4))
+
+
+def test_error_x_rank():
+    with pytest.raises(ValueError, match="x must have 3 or 4 dimensions, got shape"):
+        conv2d(np.zeros((5, 5)), K)
+
+
+def test_error_x_not_an_array():
+    with pytest.raises(TypeError, match="x must be a numpy array"):
+        conv2d("image", K)
+
+
+def test_error_kernel_rank():
+    with pytest.raises(ValueError, match="kernel must have 4 dimensions"):
+        conv2d(X, np.zeros((3, 3, 3)))
+
+
+def test_error_channels_mismatch_names_both_numbers():
+    with pytest.raises(ValueError, match="kernel has 2 input channels .* but x has 3 channels"):
+        conv2d(X, np.zeros((3, 3, 2, 4)))
+
+
+def test_error_groups_channels_per_group():
+    with pytest.raises(ValueError, match="kernel has 2 input channels per group .* x has 6 channels and groups=2"):
+        conv2d(np.zeros((5, 5, 6)), np.zeros((3, 3, 2, 4)), groups=2)
+
+
+def test_error_groups_must_divide_input_channels():
+    with pytest.raises(ValueError, match="groups must divide the input channels: x has 3 channels, groups=2"):
+        conv2d(X, np.zeros((3, 3, 1, 4)), groups=2)
+
+
+def test_error_groups_must_divide_filters():
+    with pytest.raises(ValueError, match="groups must divide the output channels: kernel has 3 filters, groups=2"):
+        conv2d(np.zeros((5, 5, 4)), np.zeros((3, 3, 2, 3)), groups=2)
+
+
+def test_error_groups_not_positive():
+    with pytest.raises(ValueError, match="groups must be a positive integer, got 0"):
+        conv2d(X, K, groups=0)
+
+
+def test_error_bias_length():
+    with pytest.raises(ValueError, match=r"bias must have one value per filter, length 4 .* got shape \(3,\)"):
+        conv2d(X, K, bias=np.zeros(3))
+
+
+def test_error_bias_rank():
+    with pytest.raises(ValueError, match="bias must have 1 dimensions"):
+        conv2d(X, K, bias=np.zeros((4, 1)))
+
+
+def test_error_kernel_larger_than_padded_input():
+    with pytest.raises(ValueError, match="kernel height 7 is larger than the padded input height 5"):
+        conv2d(X, np.zeros((7, 3, 3, 1)))
+    with pytest.raises(ValueError, match="kernel width 3 .effective 5 with dilation 2. is larger than the padded"):
+        conv2d(np.zeros((9, 4, 3)), np.zeros((3, 3, 3, 1)), dilation=2)
+
+
+@pytest.mark.parametrize("fn", [conv2d, conv2d_naive])
+def test_error_stride(fn):
+    with pytest.raises(ValueError, match="stride must be a positive integer, got 0"):
+        fn(X, K, stride=0)
+    with pytest.raises(TypeError, match="stride must be a positive integer, got 1.5"):
+        fn(X, K, stride=1.5)
+    with pytest.raises(ValueError, match=r"stride must be an integer or a pair \(height, width\)"):
+        fn(X, K, stride=(1, 2, 3))
+
+
+def test_error_padding():
+    with pytest.raises(ValueError, match='padding must be "valid", "same" or a whole number >= 0'):
+        conv2d(X, K, padding="full")
+    with pytest.raises(ValueError, match="padding must be a whole number >= 0, got -1"):
+        conv2d(X, K, padding=-1)
+
+
+def test_error_dilation():
+    with pytest.raises(ValueError, match="dilation must be a positive integer, got 0"):
+        conv2d(X, K, dilation=0)
+
+
+def test_error_pool_size_and_pool_padding():
+    with pytest.raises(ValueError, match="pool_size must be a positive integer, got 0"):
+        max_pool2d(X, 0)
+    with pytest.raises(TypeError, match='padding must be "valid" or "same"'):
+        avg_pool2d(X, 2, padding=1)
+    with pytest.raises(ValueError, match="pool_size height 6 is larger than the padded input height 5"):
+        max_pool2d(X, 6)
+    with pytest.raises(ValueError, match="stride must be a positive integer"):
+        max_pool2d(X, 2, stride=-1)
+    with pytest.raises(ValueError, match="x must have 2 or 3 or 4 dimensions"):
+        max_pool2d(np.zeros(4))
+
+
+def test_error_upstream_shape():
+    with pytest.raises(ValueError, match=r"upstream must have the shape of the convolution's output \(3, 3, 4\)"):
+        conv2d_gradients(X, K, np.zeros((3, 3, 3)))
+    with pytest.raises(ValueError, match="upstream must have the shape"):
+        conv2d_gradients(X[None], K, np.zeros((3, 3, 4)))
+
+
+def test_error_filter2d_inputs():
+    with pytest.raises(ValueError, match="image must have 2 dimensions"):
+        filter2d(np.zeros((5, 5, 1)), VERTICAL_EDGE)
+    with pytest.raises(ValueError, match="kernel must have 2 dimensions"):
+        filter2d(np.zeros((5, 5)), np.zeros((3, 3, 1)))
+    with pytest.raises(TypeError, match="flip must be True or False"):
+        filter2d(np.zeros((5, 5)), VERTICAL_EDGE, flip="yes")
+
+
+def test_error_single_step_shapes():
+    with pytest.raises(ValueError, match="window and kernel must have the same shape"):
+        conv2d_single_step(np.zeros((3, 3)), np.zeros((2, 2)))
+
+
+def test_error_pad2d_arguments():
+    with pytest.raises(ValueError, match="kernel_size must be a positive integer, got 0"):
+        pad2d(np.zeros((5, 5)), 0)
+    with pytest.raises(TypeError, match="value must be a number"):
+        pad2d(np.zeros((5, 5)), 3, value="zero")
+
+
+# ------------------------------------------------------------------------------------------------
+# no TensorFlow
+# ------------------------------------------------------------------------------------------------
+
+
+def test_conv_module_never_imports_tensorflow():
+    code = "import sys, helpers.conv; sys.exit('tensorflow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
