@@ -700,6 +700,17 @@ class Summary:
         All weights, as Keras's ``count_params()`` (including BatchNormalization's moving statistics).
     total_multiplications : int
         Multiplications for one image (pooling, normalisation and reshaping layers count 0).
+
+    In a notebook the summary shows as an HTML table (``_repr_html_``); ``print(summary)`` gives the
+    aligned text table.
+
+    Examples
+    --------
+    >>> s = summarize((28, 28, 1), [{"type": "Conv2D", "filters": 4, "kernel_size": 3}])
+    >>> s.rows[0]["name"], s.rows[0]["output_shape"], s.total_params, s.total_multiplications
+    ('conv2d_1', (26, 26, 4), 40, 24336)
+    >>> 'class="cnn-summary-table"' in s.to_html()
+    True
     """
 
     def __init__(self, input_shape, rows):
@@ -942,8 +953,11 @@ def summarize(input_shape, layers):
         ``{"type": "Conv2D", "filters": 6, "kernel_size": 5}`` or a tuple ``("Conv2D", {...})``.
         Supported: Conv2D, DepthwiseConv2D, SeparableConv2D, MaxPooling2D, AveragePooling2D,
         GlobalAveragePooling2D, GlobalMaxPooling2D, Flatten, Dense (acts on the last axis),
-        BatchNormalization, Dropout, Activation, ReLU, ZeroPadding2D. Keywords that do not change shapes
-        or counts (``activation``, ``name``, ``rate``, initializers, ...) are ignored.
+        BatchNormalization (``center``/``scale``), Dropout, Activation, ReLU, ZeroPadding2D (int, pair or
+        ``((top, bottom), (left, right))``). Keywords that do not change shapes or counts
+        (``activation``, ``rate``, initializers, regularizers, ...) are ignored; a string ``name`` only
+        replaces the row's default name (``conv2d_1``, ``conv2d_2``, ... numbered per type). A bare string
+        such as ``"Flatten"`` is accepted for layers without keywords.
 
     Returns
     -------
