@@ -1,0 +1,1226 @@
+"""Interactive explorers for the notebooks (ipywidgets): thin wiring of ``shapes``/``conv`` + ``plotting``.
+
+Each explorer computes with :mod:`helpers.shapes` and :mod:`helpers.conv`, draws with a view from
+:mod:`helpers.plotting` (one figure updated in place and shown as a PNG in an ``ipywidgets.Image``), and
+exposes the same handles so tests and notebooks can drive it without a browser:
+
+``.controls``
+    dict name -> widget (set ``.value`` and the explorer updates at once, synchronously);
+``.widget``
+    the root widget; the explorer also displays itself as the last expression of a cell;
+``.status``
+    an HTML widget (CSS class ``cnn-status``) whose text always describes what is shown;
+``.state``
+    a dict of plain values describing what is shown, including ``"problem"``: ``None`` or the
+    explanation shown instead of a picture (bad settings never raise);
+``update()``
+    recompute and redraw (called by every control).
+
+Explorers: :class:`ConvolutionExplorer`, :class:`PoolingExplorer`, :class:`ReceptiveFieldExplorer`,
+:class:`LayerStackCalculator`, :class:`FeatureMapViewer`. Slider specifications live once in
+:data:`SLIDERS` and are shared by all of them. Importing this module never imports TensorFlow
+(``FeatureMapViewer`` and ``LayerStackCalculator.compare_with_keras`` load :mod:`helpers.models` lazily).
+"""
+
+from __future__ import annotations
+
+import html
+from functools import partial
+
+import ipywidgets as widgets
+import numpy as np
+
+from helpers import conv, plotting, shapes
+from helpers._validate import require_array, require_choice, require_positive_int
+
+__all__ = [
+    "SLIDERS",
+    "KERNEL_PRESETS",
+    "NETWORK_PRESETS",
+    "preset_kernel",
+    "ConvolutionExplorer",
+    "PoolingExplorer",
+    "ReceptiveFieldExplorer",
+    "LayerStackCalculator",
+    "FeatureMapViewer",
+]
+
+_STYLE = {"description_width": "initial"}
+
+
+def _int_slider(description, value, min, max, tooltip=None, continuous_update=False, width="230px"):
+    """One ``IntSlider`` with the course's defaults (no redraw storm while dragging)."""
+    return widgets.IntSlider(value=value, min=min, max=max, step=1, description=description,
+                             continuous_update=continuous_update, tooltip=tooltip, style=_STYLE,
+                             layout=widgets.Layout(width=width))
+
+
+def _dropdown(description, options, value=None, tooltip=None, width="230px"):
+    options = list(options)
+    return widgets.Dropdown(options=options, value=options[0] if value is None else value,
+                            description=description, tooltip=tooltip, style=_STYLE,
+                            layout=widgets.Layout(width=width))
+
+
+#: Factories for the controls every explorer shares; call one to get a fresh widget
+#: (keyword arguments override the defaults, e.g. ``SLIDERS["stride"](value=2)``).
+SLIDERS = {
+    "kernel_size": partial(_int_slider, description="kernel size", value=3, min=1, max=7,
+                           tooltip="height and width of the kernel (k x k)"),
+    "stride": partial(_int_slider, description="stride", value=1, min=1, max=4,
+                      tooltip="how many pixels the window moves each step"),
+    "dilation": partial(_int_slider, description="dilation", value=1, min=1, max=3,
+                        tooltip="gap between kernel taps (1 = ordinary kernel)"),
+    "padding": partial(_dropdown, description="padding", options=["valid", "same", 0, 1, 2],
+                       tooltip='zeros around the input: "valid" none, "same" keeps the size (stride 1), '
+                               "or a number of zeros on each side"),
+    "pool_size": partial(_int_slider, description="pool size", value=2, min=1, max=4,
+                         tooltip="height and width of the pooling window"),
+    "pool_stride": partial(_int_slider, description="stride", value=2, min=1, max=4,
+                           tooltip="step of the pooling window (Keras default: the pool size)"),
+    "pool_padding": partial(_dropdown, description="padding", options=["valid", "same"],
+                            tooltip='"valid": only whole windows; "same": pad so every pixel is covered'),
+    "step": partial(_int_slider, description="step", value=0, min=0, max=0,
+                    tooltip="which output cell is being computed (row by row)", width="340px"),
+    "filters": partial(_int_slider, description="filters", value=1, min=1, max=4,
+                       tooltip="number of kernels = channels of the output"),
+    "shift": partial(_int_slider, description="shift (px)", value=0, min=0, max=4,
+                     tooltip="move the input this many pixels to the right"),
+    "unit": partial(_int_slider, description="output unit", value=0, min=0, max=0,
+                    tooltip="which unit of the last layer (row = column)"),
+    "layer_count": partial(_int_slider, description="layers", value=3, min=1, max=6,
+                           tooltip="number of stacked layers"),
+}
+
+
+def _play(interval=700):
+    return widgets.Play(value=0, min=0, max=0, step=1, interval=interval, description="play",
+                        tooltip="animate the sliding window", show_repeat=True)
+
+
+def _html(css_class, value=""):
+    w = widgets.HTML(value=value)
+    w.add_class(css_class)
+    return w
+
+
+def _esc(text):
+    return html.escape(str(text))
+
+
+# --------------------------------------------------------------------------------------------
+# kernels
+# --------------------------------------------------------------------------------------------
+
+#: Kernel presets of :class:`ConvolutionExplorer` ("custom" appears as soon as a value is edited).
+KERNEL_PRESETS = ("identity", "vertical edge", "horizontal edge", "box blur", "sharpen", "random", "custom")
+
+
+def preset_kernel(name, kernel_size=3, seed=0):
+    """A k x k kernel for one of :data:`KERNEL_PRESETS` (except "custom").
+
+    Parameters
+    ----------
+    name : str
+        "identity", "vertical edge", "horizontal edge", "box blur", "sharpen" or "random".
+    kernel_size : int, optional
+        k.
+    seed : int, optional
+        Seed for "random" (values rounded to one decimal so they are easy to read).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k, k)`` float.
+
+    Examples
+    --------
+    >>> preset_kernel("vertical edge")
+    array([[ 1.,  0., -1.],
+           [ 1.,  0., -1.],
+           [ 1.,  0., -1.]])
+    >>> preset_kernel("sharpen")[1]
+    array([-1.,  5., -1.])
+    >>> preset_kernel("identity", 4)[1, 1], preset_kernel("box blur", 2).sum()
+    (np.float64(1.0), np.float64(1.0))
+    """
+    name = require_choice("name", name, KERNEL_PRESETS[:-1])
+    k = require_positive_int("kernel_size", kernel_size)
+    centre = (k - 1) // 2
+    identity = np.zeros((k, k))
+    identity[centre, centre] = 1.0
+    if name == "identity":
+        return identity
+    if name in ("vertical edge", "horizontal edge"):
+        row = np.linspace(1.0, -1.0, k) if k > 1 else np.zeros(1)
+        kernel = np.tile(row, (k, 1))
+        return kernel if name == "vertical edge" else kernel.T.copy()
+    if name == "box blur":
+        return np.full((k, k), 1.0 / (k * k))
+    if name == "sharpen":
+        if k == 3:
+            return np.array([[0.0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+        return 2 * identity - np.full((k, k), 1.0 / (k * k))
+    rng = np.random.default_rng(seed)
+    return np.round(rng.normal(0, 1, (k, k)), 1)
+
+
+def _to_gray(rgb):
+    """Luminance of an (H, W, 3) image (ITU-R 709 weights, as scikit-image)."""
+    return rgb @ np.array([0.2125, 0.7154, 0.0721])
+
+
+def _named_image(name):
+    """The explorers' reference inputs: 2-D gray or (H, W, 3) colour arrays, small enough to stay fast."""
+    from helpers import data
+
+    if name == "grid":
+        return data.small_grid("edge").astype(float)
+    if name == "digit":
+        return np.round(data.digit_image(0, size=8) * 16).astype(float)
+    if name == "rgb":
+        crop = data.load_image("chelsea")[90:150:10, 200:260:10]  # 6 x 6 colour crop, one pixel in ten
+        return np.round(crop, 1)
+    if name == "pool grid":
+        rng = np.random.default_rng(3)
+        return rng.integers(0, 10, size=(8, 8)).astype(float)
+    if name == "coins":
+        return data.load_image("coins", gray=True, size=(48, 64))
+    if name == "astronaut":
+        return data.load_image("astronaut", size=64)
+    return data.load_image(name, gray=True, size=64)
+
+
+# --------------------------------------------------------------------------------------------
+# base class
+# --------------------------------------------------------------------------------------------
+
+
+class _Explorer:
+    """Shared plumbing: controls -> update() -> state/status/picture; never raises on a bad setting."""
+
+    _observe_skip = ("play",)
+
+    def _setup(self, view=None):
+        self.status = _html("cnn-status")
+        self.warning = _html("cnn-warning")
+        self.warning.layout.display = "none"
+        self.view = view
+        self.figure = widgets.Image(format="png")
+        self.figure.add_class("cnn-figure")
+        if view is not None:
+            w, h = view.size_px
+            self.figure.layout = widgets.Layout(width=f"{w}px", height=f"{h}px", max_width="100%",
+                                                object_fit="contain")
+        self.state = {"problem": None}
+        self._busy = False
+
+    def _observe(self):
+        for name, w in self.controls.items():
+            if name in self._observe_skip or not hasattr(w, "value"):
+                continue
+            w.observe(self._on_change, names="value")
+
+    def _on_change(self, _change=None):
+        if not self._busy:
+            self.update()
+
+    def update(self):
+        """Recompute from the controls and redraw; a bad combination shows an explanation instead."""
+        self._busy = True
+        try:
+            self._sync_controls()
+            try:
+                self._compute()
+            except (ValueError, TypeError) as exc:
+                self._set_problem(str(exc))
+            else:
+                self.status.remove_class("cnn-problem")
+            self._render()
+        finally:
+            self._busy = False
+
+    def _sync_controls(self):
+        """Adjust dependent controls (ranges, options) before computing."""
+
+    def _compute(self):  # pragma: no cover - every explorer overrides it
+        raise NotImplementedError
+
+    def _set_problem(self, text):
+        self.state["problem"] = text
+        self.status.value = f"<b>Problem:</b> {_esc(text)}"
+        self.status.add_class("cnn-problem")
+        self._set_warning(None)
+        if self.view is not None:
+            self.view.show_problem(text)
+
+    def _set_warning(self, text):
+        self.state["warning"] = text
+        self.warning.value = "" if not text else f"&#9888; {_esc(text)}"
+        self.warning.layout.display = "" if text else "none"
+
+    def _render(self):
+        if self.view is not None:
+            self.figure.value = self.view.to_png()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _set_slider_max(self, slider, maximum):
+        maximum = max(int(maximum), slider.min)
+        if slider.value > maximum:
+            slider.value = maximum
+        slider.max = maximum
+
+
+def _set_options(dropdown, options, fallback):
+    """Change a dropdown's options keeping its value when still allowed (else ``fallback``)."""
+    options = list(options)
+    if list(dropdown.options) == options:
+        return
+    value = dropdown.value
+    dropdown.options = options
+    dropdown.value = value if value in options else fallback
+
+
+# --------------------------------------------------------------------------------------------
+# ConvolutionExplorer
+# --------------------------------------------------------------------------------------------
+
+
+class ConvolutionExplorer(_Explorer):
+    """Slide a kernel over an image: the window, the products and their sum, the output cell by cell.
+
+    Parameters
+    ----------
+    image : None, str or array_like, optional
+        ``None`` (the classic 6x6 edge grid), ``"camera"``, ``"astronaut"``, ``"coins"``, ``"digit"``,
+        ``"rgb"`` (a 6x6 colour crop) or an array ``(H, W)`` / ``(H, W, 3)``.
+    kernel : str or array_like, optional
+        A preset name (see :data:`KERNEL_PRESETS`) or a square ``(k, k)`` array; vertical edge by default.
+    mode : {"single channel", "RGB volume"}, optional
+        Default: "RGB volume" for colour inputs given as ``"rgb"`` or an ``(H, W, 3)`` array.
+
+    Attributes
+    ----------
+    result : numpy.ndarray
+        The current output ``(H', W', filters)``.
+
+    Examples
+    --------
+    >>> ex = ConvolutionExplorer()
+    >>> ex.result.shape, ex.state["output_shape"]
+    ((4, 4, 1), (4, 4, 1))
+    >>> ex.controls["stride"].value = 2
+    >>> ex.result.shape, ex.status.value
+    ((2, 2, 1), 'output 2 x 2 x 1 · 36 multiplications · step 1 of 4: row 0, col 0 · sum of products = 0')
+    >>> ex.controls["kernel_size"].value = 7          # larger than the 6x6 input: explained, not raised
+    >>> ex.state["problem"][:40]
+    'kernel height 7 is larger than the padde'
+    """
+
+    IMAGES = ("grid", "camera", "astronaut", "coins", "digit", "rgb")
+    MODES = ("single channel", "RGB volume")
+    MAX_EDIT = 5
+    EXTRA_FILTERS = ("red minus green", "vertical edge on blue", "blur of all channels")
+
+    def __init__(self, image=None, kernel=None, mode=None):
+        images = list(self.IMAGES)
+        self._custom_image = None
+        if image is None:
+            image_value = "grid"
+        elif isinstance(image, str):
+            image_value = require_choice("image", image, self.IMAGES)
+        else:
+            arr = require_array("image", image, (2, 3))
+            if arr.ndim == 3 and arr.shape[2] not in (1, 3):
+                raise ValueError(f"image must be (H, W) or (H, W, 3), got shape {arr.shape}")
+            self._custom_image = arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
+            images = ["your array", *images]
+            image_value = "your array"
+        colour = image_value == "rgb" or (self._custom_image is not None and self._custom_image.ndim == 3)
+        mode = require_choice("mode", mode, self.MODES) if mode is not None else (
+            "RGB volume" if colour else "single channel")
+        self._kernel = preset_kernel("vertical edge", 3)
+        preset_value = "vertical edge"
+        if isinstance(kernel, str):
+            preset_value = require_choice("kernel", kernel, KERNEL_PRESETS[:-1])
+        elif kernel is not None:
+            karr = require_array("kernel", kernel, (2,))
+            if karr.shape[0] != karr.shape[1] or karr.shape[0] > 7:
+                raise ValueError(f"kernel must be square, at most 7 x 7, got shape {karr.shape}")
+            self._kernel = karr.copy()
+            preset_value = "custom"
+        self._random_seed = 0
+        self._images = {}
+        k0 = self._kernel.shape[0] if preset_value == "custom" else 3
+        self.controls = {
+            "image": _dropdown("image", images, image_value, "what to convolve"),
+            "mode": _dropdown("mode", self.MODES, mode,
+                              "one grey channel, or an RGB volume with one kernel slice per channel"),
+            "preset": _dropdown("kernel", KERNEL_PRESETS, preset_value, "a named kernel, or edit the values"),
+            "kernel_size": SLIDERS["kernel_size"](value=k0),
+            "stride": SLIDERS["stride"](),
+            "padding": SLIDERS["padding"](options=["valid", "same", *range(k0)]),
+            "dilation": SLIDERS["dilation"](),
+            "step": SLIDERS["step"](),
+            "play": _play(),
+            "filters": SLIDERS["filters"](),
+        }
+        widgets.link((self.controls["play"], "value"), (self.controls["step"], "value"))
+        # editable kernel: a pool of FloatText boxes, the k x k corner is shown
+        self._boxes = [[widgets.FloatText(value=0.0, step=0.1, layout=widgets.Layout(width="4.2em"))
+                        for _ in range(self.MAX_EDIT)] for _ in range(self.MAX_EDIT)]
+        for i, row in enumerate(self._boxes):
+            for j, box in enumerate(row):
+                box.add_class("cnn-kernel-cell")
+                box.observe(partial(self._on_box, i, j), names="value")
+        self.kernel_grid = widgets.GridBox([], layout=widgets.Layout(grid_gap="2px"))
+        self.kernel_grid.add_class("cnn-kernel-grid")
+        self.kernel_note = _html("cnn-kernel-note")
+        self.controls["kernel"] = self.kernel_grid
+        self._setup(plotting.ConvView())
+        self._single = self.view
+        self._volume_view = None
+        self.products = _html("cnn-products")
+        self.formula = _html("cnn-formula")
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["image"], c["mode"], c["preset"]]),
+            widgets.HBox([c["kernel_size"], c["stride"], c["padding"], c["dilation"]]),
+            widgets.HBox([c["play"], c["step"], c["filters"]]),
+            widgets.HBox([self.figure, widgets.VBox([widgets.HTML("<b>kernel values</b>"), self.kernel_grid,
+                                                     self.kernel_note])]),
+            widgets.HBox([self.products, self.formula]),
+            self.warning,
+            self.status,
+        ])
+        self.widget.add_class("cnn-explorer")
+        self.widget.add_class("cnn-convolution-explorer")
+        self._observe()
+        self.result = None
+        self.update()
+
+    # -- kernel editing ---------------------------------------------------------------------------
+    def _on_box(self, i, j, change):
+        if self._busy:
+            return
+        k = self.controls["kernel_size"].value
+        if i >= k or j >= k:
+            return
+        self._kernel = self._kernel.copy()
+        self._kernel[i, j] = float(change["new"])
+        self._busy = True
+        try:
+            self.controls["preset"].value = "custom"
+        finally:
+            self._busy = False
+        self.update()
+
+    def _fill_boxes(self):
+        k = self._kernel.shape[0]
+        editable = k <= self.MAX_EDIT
+        cells = []
+        if editable:
+            for i in range(k):
+                for j in range(k):
+                    box = self._boxes[i][j]
+                    box.value = float(self._kernel[i, j])
+                    cells.append(box)
+        self.kernel_grid.children = cells
+        self.kernel_grid.layout.grid_template_columns = f"repeat({k}, 4.4em)" if editable else ""
+        self.kernel_note.value = "" if editable else (
+            f"<i>{k} x {k}: choose a preset (values are editable up to {self.MAX_EDIT} x {self.MAX_EDIT})</i>")
+
+    def _make_kernel(self):
+        k = self.controls["kernel_size"].value
+        preset = self.controls["preset"].value
+        if preset == "custom":
+            if self._kernel.shape[0] != k:  # keep the overlapping corner, pad with zeros
+                new = np.zeros((k, k))
+                m = min(k, self._kernel.shape[0])
+                new[:m, :m] = self._kernel[:m, :m]
+                self._kernel = new
+        elif preset == "random":
+            key = ("random", k, self._random_seed)
+            if getattr(self, "_kernel_key", None) != key:
+                self._kernel = preset_kernel("random", k, seed=self._random_seed)
+                self._kernel_key = key
+        else:
+            self._kernel = preset_kernel(preset, k)
+            self._kernel_key = (preset, k)
+
+    def _on_change(self, change=None):
+        if self._busy:
+            return
+        if change is not None and change.get("owner") is self.controls["preset"] and change["new"] == "random":
+            self._random_seed += 1
+            self._kernel_key = None
+        self.update()
+
+    # -- inputs -----------------------------------------------------------------------------------
+    def _input(self):
+        name = self.controls["image"].value
+        if name == "your array":
+            img = self._custom_image
+        else:
+            if name not in self._images:
+                self._images[name] = _named_image(name)
+            img = self._images[name]
+        volume = self.controls["mode"].value == "RGB volume"
+        if volume:
+            return img if img.ndim == 3 else np.stack([img] * 3, axis=-1)
+        return _to_gray(img) if img.ndim == 3 else img
+
+    def _filters(self, channels):
+        """Kernel (k, k, C, F): filter 1 = the shown kernel in every slice; the others fixed examples."""
+        k = self._kernel.shape[0]
+        volume = channels == 3
+        f = self.controls["filters"].value if volume else 1
+        kernel = np.zeros((k, k, channels, f))
+        kernel[:, :, :, 0] = self._kernel[:, :, None]
+        ident = preset_kernel("identity", k)
+        extras = [
+            np.stack([ident, -ident, 0 * ident], axis=-1),
+            np.stack([0 * ident, 0 * ident, preset_kernel("vertical edge", k)], axis=-1),
+            np.stack([preset_kernel("box blur", k) / 3] * 3, axis=-1),
+        ]
+        for j in range(1, f):
+            kernel[:, :, :, j] = extras[j - 1]
+        return kernel
+
+    # -- update -----------------------------------------------------------------------------------
+    def _sync_controls(self):
+        c = self.controls
+        k = c["kernel_size"].value
+        _set_options(c["padding"], ["valid", "same", *range(k)],
+                     k - 1 if isinstance(c["padding"].value, int) else "valid")
+        volume = c["mode"].value == "RGB volume"
+        c["filters"].disabled = not volume
+        self._make_kernel()
+        self._fill_boxes()
+
+    def _compute(self):
+        c = self.controls
+        x = self._input()
+        volume = x.ndim == 3
+        k, s, p, d = c["kernel_size"].value, c["stride"].value, c["padding"].value, c["dilation"].value
+        h, w = x.shape[:2]
+        channels = 3 if volume else 1
+        kernel = self._filters(channels)
+        f = kernel.shape[3]
+        self.state.update({"problem": None, "image": c["image"].value, "mode": c["mode"].value,
+                           "preset": c["preset"].value, "kernel_size": k, "stride": s, "padding": p,
+                           "dilation": d, "filters": f, "input_shape": (h, w, channels),
+                           "kernel": self._kernel.copy()})
+        x3 = x if volume else x[:, :, None]
+        self.result = None
+        result = conv.conv2d(x3, kernel, stride=s, padding=p, dilation=d)
+        self.result = result
+        oh, ow = result.shape[:2]
+        n = oh * ow
+        self._set_slider_max(c["step"], n - 1)
+        c["play"].max = n - 1
+        step = c["step"].value
+        row, col = divmod(step, ow)
+        details = conv.conv_step_details(x3 if volume else x, kernel[:, :, :, 0] if volume else self._kernel,
+                                         row, col, stride=s, padding=p, dilation=d)
+        mults = shapes.conv_multiplications((h, w, channels), k, f, stride=s, padding=p, dilation=d)
+        formula = shapes.explain_conv_output_size(h, k, stride=s, padding=p, dilation=d)
+        if w != h:
+            formula = ("height: " + formula + "\nwidth: "
+                       + shapes.explain_conv_output_size(w, k, stride=s, padding=p, dilation=d))
+        tiles = (shapes.tiles_evenly(h, k, stride=s, padding=p, dilation=d)
+                 and shapes.tiles_evenly(w, k, stride=s, padding=p, dilation=d))
+        total = details["sum"]
+        self.state.update({"output_shape": tuple(int(v) for v in result.shape), "steps": n, "step": step,
+                           "row": row, "col": col, "window_rows": list(details["rows"]),
+                           "window_cols": list(details["cols"]), "pad": tuple(details["pad"]),
+                           "products_sum": float(total), "value": float(result[row, col, 0]),
+                           "multiplications": int(mults), "tiles_evenly": bool(tiles), "formula": formula})
+        warnings = []
+        if not tiles:
+            lines = [ln for ln in formula.split("\n") if "does not tile" in ln]
+            warnings.append(f"stride {s} does not tile this input: " + (lines[0].split(": ", 1)[-1] if lines
+                                                                       else "some rows/columns are never used"))
+        if s > 1 and d > 1:
+            warnings.append("Keras refuses strides > 1 together with dilation > 1 (numpy computes it anyway)")
+        if isinstance(p, int) and p >= k:
+            warnings.append(f"padding {p} >= kernel size {k}: some windows see only zeros")
+        self._set_warning("; ".join(warnings) or None)
+        self.status.value = (f"output {oh} x {ow} x {f} · {mults:,} multiplications · step {step + 1} of {n}: "
+                             f"row {row}, col {col} · sum of products = {plotting.format_value(total)}")
+        self.formula.value = ("<b>output size</b><pre style='margin:0'>" + _esc(formula) + "</pre>")
+        self.products.value = self._products_html(details, volume)
+        self.view = self._view_for(volume)
+        if volume:
+            sums = details["products"].sum(axis=(0, 1))
+            self.view.update(x, kernel, result, details["rows"], details["cols"], (row, col), details["pad"],
+                             channel_sums=sums, total=total)
+        else:
+            self.view.update(x, self._kernel, result[:, :, 0], details["rows"], details["cols"], (row, col),
+                             details["pad"], total, dilation=d)
+
+    def _view_for(self, volume):
+        if volume:
+            if self._volume_view is None:
+                self._volume_view = plotting.VolumeConvView()
+            view = self._volume_view
+        else:
+            view = self._single
+        w, h = view.size_px
+        self.figure.layout.width, self.figure.layout.height = f"{w}px", f"{h}px"
+        return view
+
+    @staticmethod
+    def _products_html(details, volume):
+        window, products = np.asarray(details["window"]), np.asarray(details["products"])
+        fmt = plotting.format_value
+        if window.ndim == 2:
+            window, products = window[:, :, None], products[:, :, None]
+        c = window.shape[2]
+        if window.shape[0] * window.shape[1] > 25:
+            sums = " + ".join(fmt(v) for v in products.sum(axis=(0, 1)))
+            return f"<b>window x kernel</b>: {window.shape[0]} x {window.shape[1]} products, sum = " \
+                   f"{sums if c > 1 else ''}{' = ' if c > 1 else ''}{fmt(details['sum'])}"
+        parts = []
+        names = ("red", "green", "blue")
+        for ch in range(c):
+            rows = "".join("<tr>" + "".join(f"<td style='padding:0 4px;text-align:right'>{fmt(v)}</td>"
+                                            for v in prow) + "</tr>" for prow in products[:, :, ch])
+            label = f"{names[ch]}: " if c == 3 else ""
+            parts.append(f"<div style='display:inline-block;margin-right:12px'>{label}sum "
+                         f"{fmt(products[:, :, ch].sum())}<table class='cnn-products-table'>{rows}</table></div>")
+        return ("<b>window x kernel (element by element)</b><br>" + "".join(parts)
+                + f"<br><b>sum = {fmt(details['sum'])}</b>")
+
+
+# --------------------------------------------------------------------------------------------
+# PoolingExplorer
+# --------------------------------------------------------------------------------------------
+
+
+def _shift_right(x, pixels):
+    """Move an image ``pixels`` to the right, filling the left edge with zeros."""
+    if pixels == 0:
+        return x.copy()
+    out = np.zeros_like(x)
+    out[:, pixels:] = x[:, :-pixels] if pixels < x.shape[1] else 0
+    return out
+
+
+class PoolingExplorer(_Explorer):
+    """Max or average pooling step by step, and how much the pooled output changes when the input shifts.
+
+    Parameters
+    ----------
+    image : None, str or array_like, optional
+        ``None`` (an 8x8 grid of small integers), ``"camera"``, ``"coins"``, ``"digit"`` or a 2-D array.
+
+    Attributes
+    ----------
+    result, shifted_result : numpy.ndarray
+        Pooled input and pooled shifted input.
+
+    Examples
+    --------
+    >>> ex = PoolingExplorer()
+    >>> ex.result.shape
+    (4, 4)
+    >>> ex.controls["shift"].value = 1
+    >>> 0 <= ex.state["changed_fraction"] <= 1
+    True
+    >>> ex.controls["pool_size"].value = 3
+    >>> ex.result.shape                     # pool 3, stride 2 on 8 pixels: (8 - 3) // 2 + 1
+    (3, 3)
+    """
+
+    IMAGES = ("grid", "camera", "coins", "digit")
+
+    def __init__(self, image=None):
+        images = list(self.IMAGES)
+        self._custom_image = None
+        if image is None:
+            value = "grid"
+        elif isinstance(image, str):
+            value = require_choice("image", image, self.IMAGES)
+        else:
+            arr = require_array("image", image, (2, 3))
+            self._custom_image = _to_gray(arr) if arr.ndim == 3 and arr.shape[2] == 3 else (
+                arr[..., 0] if arr.ndim == 3 else arr)
+            images = ["your array", *images]
+            value = "your array"
+        self._images = {}
+        self.controls = {
+            "image": _dropdown("image", images, value),
+            "mode": _dropdown("pooling", ["max", "average"], tooltip="keep the largest value, or the mean"),
+            "pool_size": SLIDERS["pool_size"](),
+            "stride": SLIDERS["pool_stride"](),
+            "padding": SLIDERS["pool_padding"](),
+            "step": SLIDERS["step"](),
+            "play": _play(),
+            "shift": SLIDERS["shift"](),
+        }
+        widgets.link((self.controls["play"], "value"), (self.controls["step"], "value"))
+        self._setup(plotting.PoolView())
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["image"], c["mode"], c["pool_size"], c["stride"]]),
+            widgets.HBox([c["padding"], c["play"], c["step"], c["shift"]]),
+            self.figure, self.warning, self.status,
+        ])
+        self.widget.add_class("cnn-explorer")
+        self.widget.add_class("cnn-pooling-explorer")
+        self._observe()
+        self.result = self.shifted_result = None
+        self.update()
+
+    def _input(self):
+        name = self.controls["image"].value
+        if name == "your array":
+            return self._custom_image
+        key = "pool grid" if name == "grid" else name
+        if key not in self._images:
+            self._images[key] = _named_image(key)
+        return self._images[key]
+
+    def _compute(self):
+        c = self.controls
+        x = self._input()
+        mode = "max" if c["mode"].value == "max" else "avg"
+        p, s, pad, shift = c["pool_size"].value, c["stride"].value, c["padding"].value, c["shift"].value
+        self.state.update({"problem": None, "image": c["image"].value, "mode": c["mode"].value, "pool_size": p,
+                           "stride": s, "padding": pad, "shift": shift, "input_shape": x.shape})
+        self.result = self.shifted_result = None
+        pool = conv.max_pool2d if mode == "max" else conv.avg_pool2d
+        result = pool(x, p, s, pad)
+        shifted = _shift_right(x, shift)
+        shifted_result = pool(shifted, p, s, pad)
+        self.result, self.shifted_result = result, shifted_result
+        oh, ow = result.shape
+        n = oh * ow
+        self._set_slider_max(c["step"], n - 1)
+        c["play"].max = n - 1
+        step = c["step"].value
+        row, col = divmod(step, ow)
+        d = conv.pool_step_details(x, row, col, p, s, pad, mode)
+        changed = ~np.isclose(result, shifted_result)
+        frac = float(changed.mean())
+        self.state.update({"output_shape": result.shape, "steps": n, "step": step, "row": row, "col": col,
+                           "window_rows": list(d["rows"]), "window_cols": list(d["cols"]),
+                           "value": float(d["value"]), "changed": int(changed.sum()), "changed_fraction": frac,
+                           "mean_abs_change": float(np.abs(result - shifted_result).mean())})
+        tiles = all(shapes.tiles_evenly(size, p, stride=s, padding=pad) for size in x.shape)
+        self._set_warning(None if tiles or pad == "same" else
+                          f"pool {p} with stride {s} does not tile the {x.shape[0]} x {x.shape[1]} input: "
+                          "the last row(s)/column(s) are dropped")
+        name = "max" if mode == "max" else "average"
+        self.status.value = (f"{name} pooled {oh} x {ow} · step {step + 1} of {n}: row {row}, col {col} = "
+                             f"{plotting.format_value(d['value'])} · shift {shift} px: {int(changed.sum())} of "
+                             f"{n} pooled values changed ({100 * frac:.0f}%)")
+        self.view.update(x, result, d["rows"], d["cols"], (row, col), shifted, shifted_result, d["pad"],
+                         argmax=d.get("argmax"), shift=shift, mode=mode)
+
+
+# --------------------------------------------------------------------------------------------
+# ReceptiveFieldExplorer
+# --------------------------------------------------------------------------------------------
+
+
+class ReceptiveFieldExplorer(_Explorer):
+    """How many input pixels one output unit sees, as layers are stacked (valid padding).
+
+    Parameters
+    ----------
+    layers : list of tuples, optional
+        ``(kernel, stride[, dilation])`` per layer; default three 3x3 stride-1 layers. At most 6.
+    input_size : int, optional
+        Input height = width.
+
+    Attributes
+    ----------
+    table : list of dict
+        :func:`helpers.shapes.receptive_field` of the current stack.
+
+    Examples
+    --------
+    >>> ex = ReceptiveFieldExplorer()
+    >>> ex.state["receptive_field"]
+    7
+    >>> ex.controls["layer_count"].value = 2
+    >>> ex.state["receptive_field"], int(ex.state["pixels_seen"])
+    (5, 25)
+    """
+
+    MAX_LAYERS = 6
+
+    def __init__(self, layers=None, input_size=32):
+        layers = [(3, 1, 1)] * 3 if layers is None else [tuple(layer) for layer in layers]
+        if not 1 <= len(layers) <= self.MAX_LAYERS:
+            raise ValueError(f"layers must have between 1 and {self.MAX_LAYERS} layers, got {len(layers)}")
+        self.input_size = require_positive_int("input_size", input_size)
+        self.controls = {"layer_count": SLIDERS["layer_count"](value=len(layers), max=self.MAX_LAYERS)}
+        rows = []
+        for i in range(self.MAX_LAYERS):
+            k, s, d = (*layers[i], 1, 1)[:3] if i < len(layers) else (3, 1, 1)
+            kw = SLIDERS["kernel_size"](value=k, description=f"kernel {i + 1}", width="200px")
+            sw = SLIDERS["stride"](value=s, max=3, description=f"stride {i + 1}", width="180px")
+            dw = SLIDERS["dilation"](value=d, max=4, description=f"dilation {i + 1}", width="190px")
+            self.controls.update({f"kernel_{i + 1}": kw, f"stride_{i + 1}": sw, f"dilation_{i + 1}": dw})
+            row = widgets.HBox([kw, sw, dw])
+            row.add_class("cnn-rf-layer")
+            rows.append(row)
+        self._rows = rows
+        self.controls["unit"] = SLIDERS["unit"]()
+        self._setup(plotting.ReceptiveFieldView())
+        self.table_html = _html("cnn-table")
+        self.widget = widgets.VBox([
+            widgets.HBox([self.controls["layer_count"], self.controls["unit"]]),
+            *rows,
+            widgets.HBox([self.figure, self.table_html]),
+            self.warning, self.status,
+        ])
+        self.widget.add_class("cnn-explorer")
+        self.widget.add_class("cnn-receptive-field-explorer")
+        self._observe()
+        self.table = []
+        self._unit_initialised = False
+        self.update()
+
+    @property
+    def layers(self):
+        """The current stack as ``(kernel, stride, dilation)`` tuples."""
+        n = self.controls["layer_count"].value
+        return [(self.controls[f"kernel_{i}"].value, self.controls[f"stride_{i}"].value,
+                 self.controls[f"dilation_{i}"].value) for i in range(1, n + 1)]
+
+    def _sync_controls(self):
+        n = self.controls["layer_count"].value
+        for i, row in enumerate(self._rows):
+            row.layout.display = "" if i < n else "none"
+
+    def _compute(self):
+        stack = self.layers
+        self.state.update({"problem": None, "layers": stack, "input_size": self.input_size})
+        self.table = []
+        sizes = [self.input_size]
+        for i, (k, s, d) in enumerate(stack, start=1):
+            try:
+                sizes.append(shapes.conv_output_size(sizes[-1], k, stride=s, dilation=d))
+            except ValueError:
+                ek = d * (k - 1) + 1
+                raise ValueError(f"layer {i} does not fit: its kernel spans {ek} pixels but its input has only "
+                                 f"{sizes[-1]} (input {self.input_size} px); use fewer or smaller layers") from None
+        unit_w = self.controls["unit"]
+        self._set_slider_max(unit_w, sizes[-1] - 1)
+        if not self._unit_initialised:
+            unit_w.value = sizes[-1] // 2
+            self._unit_initialised = True
+        unit = unit_w.value
+        table = shapes.receptive_field(stack)
+        mask = shapes.receptive_field_mask(stack, self.input_size, unit)
+        masks, positions, _ = plotting.receptive_field_tower(stack, self.input_size, unit)
+        self.table = table
+        rf = table[-1]["receptive_field"]
+        seen = int(mask.sum())
+        self.state.update({"receptive_field": rf, "jump": table[-1]["jump"], "unit": unit,
+                           "output_size": sizes[-1], "sizes": sizes, "pixels_seen": seen ** 2,
+                           "mask": mask})
+        self._set_warning(None if seen == rf else
+                          f"dilation leaves holes: the field spans {rf} pixels per side but uses only {seen}")
+        self.table_html.value = self._table_html(table)
+        self.status.value = (f"receptive field {rf} x {rf} after {len(stack)} layer(s) · unit ({unit}, {unit}) "
+                             f"of {sizes[-1]} x {sizes[-1]} sees {seen ** 2} input pixels")
+        self.view.update(np.outer(mask, mask), masks, positions, unit=(unit, unit))
+
+    @staticmethod
+    def _table_html(table):
+        head = "".join(f"<th style='padding:0 6px'>{h}</th>"
+                       for h in ("layer", "kernel", "stride", "dilation", "receptive field", "jump"))
+        body = "".join("<tr>" + "".join(f"<td style='text-align:right;padding:0 6px'>{r[key]}</td>" for key in
+                                        ("layer", "kernel", "stride", "dilation", "receptive_field", "jump"))
+                       + "</tr>" for r in table)
+        return f"<table class='cnn-rf-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# --------------------------------------------------------------------------------------------
+# LayerStackCalculator
+# --------------------------------------------------------------------------------------------
+
+_LENET5 = [
+    {"type": "Conv2D", "filters": 6, "kernel_size": 5, "activation": "tanh"},
+    {"type": "AveragePooling2D", "pool_size": 2},
+    {"type": "Conv2D", "filters": 16, "kernel_size": 5, "activation": "tanh"},
+    {"type": "AveragePooling2D", "pool_size": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 120, "activation": "tanh"},
+    {"type": "Dense", "units": 84, "activation": "tanh"},
+    {"type": "Dense", "units": 10, "activation": "softmax"},
+]
+_ALEXNET = [
+    {"type": "Conv2D", "filters": 96, "kernel_size": 11, "strides": 4, "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
+    {"type": "Conv2D", "filters": 256, "kernel_size": 5, "padding": "same", "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
+    {"type": "Conv2D", "filters": 384, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "Conv2D", "filters": 384, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "Conv2D", "filters": 256, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 4096, "activation": "relu"},
+    {"type": "Dense", "units": 4096, "activation": "relu"},
+    {"type": "Dense", "units": 1000, "activation": "softmax"},
+]
+
+
+def _vgg16():
+    spec = []
+    for filters, convs in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+        spec += [{"type": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same",
+                  "activation": "relu"}] * convs
+        spec.append({"type": "MaxPooling2D", "pool_size": 2})
+    return spec + [{"type": "Flatten"}, {"type": "Dense", "units": 4096, "activation": "relu"},
+                   {"type": "Dense", "units": 4096, "activation": "relu"},
+                   {"type": "Dense", "units": 1000, "activation": "softmax"}]
+
+
+#: Presets of :class:`LayerStackCalculator`: name -> (input shape, layer specs).
+NETWORK_PRESETS = {
+    "LeNet-5 (32x32x1)": ((32, 32, 1), _LENET5),
+    "AlexNet": ((227, 227, 3), _ALEXNET),
+    "VGG-16": ((224, 224, 3), _vgg16()),
+}
+
+_LAYER_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense", "GlobalAveragePooling2D",
+                "SeparableConv2D")
+_PARAMS_BY_TYPE = {
+    "Conv2D": ("filters", "kernel_size", "strides", "padding"),
+    "SeparableConv2D": ("filters", "kernel_size", "strides", "padding"),
+    "MaxPooling2D": ("pool_size", "strides", "padding"),
+    "AveragePooling2D": ("pool_size", "strides", "padding"),
+    "Dense": ("units",),
+    "Flatten": (),
+    "GlobalAveragePooling2D": (),
+}
+
+
+class LayerStackCalculator(_Explorer):
+    """Build a network layer by layer and watch output shapes, parameters and multiplications.
+
+    Parameters
+    ----------
+    layers : list of dict, optional
+        Layer specs as :func:`helpers.shapes.summarize` reads them; a small example stack by default.
+    input_shape : tuple of int, optional
+        ``(H, W, C)``.
+
+    Attributes
+    ----------
+    layers : list of dict
+        The current stack.
+    summary : helpers.shapes.Summary or None
+        The table of the longest valid prefix of the stack.
+
+    Examples
+    --------
+    >>> calc = LayerStackCalculator()
+    >>> calc.controls["preset"].value = "LeNet-5 (32x32x1)"
+    >>> calc.summary.total_params
+    61706
+    >>> calc.add_layer({"type": "Conv2D", "filters": 8, "kernel_size": 3})   # after Dense: impossible
+    >>> calc.state["problem"][:20]
+    'layer 9 (Conv2D): ne'
+    >>> calc.remove_layer()
+    >>> calc.state["problem"] is None
+    True
+    """
+
+    def __init__(self, layers=None, input_shape=(32, 32, 3)):
+        if layers is None:
+            layers = [{"type": "Conv2D", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
+                      {"type": "MaxPooling2D", "pool_size": 2},
+                      {"type": "Flatten"},
+                      {"type": "Dense", "units": 10, "activation": "softmax"}]
+        if len(input_shape) != 3:
+            raise ValueError(f"input_shape must be (height, width, channels), got {input_shape!r}")
+        self.layers = [dict(spec) for spec in layers]
+        self._input_shape = tuple(require_positive_int("input_shape", int(v)) for v in input_shape)
+        box = partial(widgets.BoundedIntText, style=_STYLE, layout=widgets.Layout(width="170px"))
+        self.controls = {
+            "preset": _dropdown("network", [*NETWORK_PRESETS, "custom"], "custom",
+                                "load a published network, or build your own"),
+            "input_height": box(value=self._input_shape[0], min=1, max=512, description="input height"),
+            "input_width": box(value=self._input_shape[1], min=1, max=512, description="input width"),
+            "input_channels": box(value=self._input_shape[2], min=1, max=64, description="channels"),
+            "layer_type": _dropdown("new layer", _LAYER_TYPES, tooltip="type of the layer to add"),
+            "filters": box(value=16, min=1, max=1024, description="filters"),
+            "kernel_size": SLIDERS["kernel_size"](max=11, width="200px"),
+            "strides": SLIDERS["stride"](width="180px"),
+            "padding": SLIDERS["pool_padding"](width="170px"),
+            "pool_size": SLIDERS["pool_size"](width="180px"),
+            "units": box(value=10, min=1, max=8192, description="units"),
+            "add": widgets.Button(description="add layer", icon="plus", tooltip="append the layer described left"),
+            "remove": widgets.Button(description="remove last", icon="minus", tooltip="drop the last layer"),
+            "compare": widgets.Button(description="compare with Keras", icon="check",
+                                      tooltip="build the same model in Keras and compare the parameter count"),
+        }
+        c = self.controls
+        for name in ("add", "remove", "compare"):
+            c[name].add_class(f"cnn-{name}")
+        c["add"].on_click(lambda _b: self.add_layer(self._spec_from_controls()))
+        c["remove"].on_click(lambda _b: self.remove_layer())
+        c["compare"].on_click(lambda _b: self.compare_with_keras())
+        self._setup(None)
+        self.table_html = _html("cnn-table")
+        self.keras_html = _html("cnn-compare")
+        self._param_row = widgets.HBox([c[n] for n in ("filters", "kernel_size", "strides", "padding", "pool_size",
+                                                         "units")])
+        self.widget = widgets.VBox([
+            widgets.HBox([c["preset"], c["input_height"], c["input_width"], c["input_channels"]]),
+            widgets.HBox([c["layer_type"], c["add"], c["remove"], c["compare"]]),
+            self._param_row, self.table_html, self.keras_html, self.warning, self.status,
+        ])
+        self.widget.add_class("cnn-explorer")
+        self.widget.add_class("cnn-layer-stack")
+        self._observe()
+        self.summary = None
+        self.update()
+
+    @property
+    def input_shape(self):
+        c = self.controls
+        return (c["input_height"].value, c["input_width"].value, c["input_channels"].value)
+
+    def _on_change(self, change=None):
+        if self._busy:
+            return
+        owner = change.get("owner") if change else None
+        c = self.controls
+        if owner is c["preset"] and change["new"] in NETWORK_PRESETS:
+            shape, layers = NETWORK_PRESETS[change["new"]]
+            self.layers = [dict(spec) for spec in layers]
+            self._busy = True
+            try:
+                c["input_height"].value, c["input_width"].value, c["input_channels"].value = shape
+            finally:
+                self._busy = False
+        elif owner in (c["input_height"], c["input_width"], c["input_channels"]):
+            self._mark_custom()
+        self.keras_html.value = ""
+        self.state["keras_total"] = None
+        self.update()
+
+    def _mark_custom(self):
+        preset = self.controls["preset"].value
+        if preset in NETWORK_PRESETS and (NETWORK_PRESETS[preset][0] != self.input_shape
+                                          or NETWORK_PRESETS[preset][1] != self.layers):
+            self._busy = True
+            try:
+                self.controls["preset"].value = "custom"
+            finally:
+                self._busy = False
+
+    def _spec_from_controls(self):
+        c = self.controls
+        ltype = c["layer_type"].value
+        spec = {"type": ltype}
+        for name in _PARAMS_BY_TYPE[ltype]:
+            spec[name] = c[name].value
+        if ltype in ("MaxPooling2D", "AveragePooling2D") and spec.get("strides") == spec.get("pool_size"):
+            spec.pop("strides")
+        return spec
+
+    def add_layer(self, spec):
+        """Append a layer spec (dict as :func:`helpers.shapes.summarize` reads) and update."""
+        if not isinstance(spec, dict) or "type" not in spec:
+            raise TypeError(f'spec must be a dict with a "type" key, got {spec!r}')
+        self.layers.append(dict(spec))
+        self._mark_custom()
+        self.update()
+
+    def remove_layer(self, index=-1):
+        """Remove one layer (the last by default) and update; nothing happens on an empty stack."""
+        if self.layers:
+            self.layers.pop(index)
+        self._mark_custom()
+        self.update()
+
+    def _sync_controls(self):
+        shown = set(_PARAMS_BY_TYPE[self.controls["layer_type"].value])
+        for name in ("filters", "kernel_size", "strides", "padding", "pool_size", "units"):
+            self.controls[name].layout.display = "" if name in shown else "none"
+
+    def _compute(self):
+        shape = self.input_shape
+        self.state.update({"problem": None, "input_shape": shape, "layers": [dict(s) for s in self.layers],
+                           "preset": self.controls["preset"].value})
+        self.summary = None
+        problem = None
+        try:
+            summary = shapes.summarize(shape, self.layers)
+        except (ValueError, TypeError) as exc:
+            problem = str(exc)
+            summary = None
+            for n in range(len(self.layers) - 1, -1, -1):  # longest prefix that works, to keep a table
+                try:
+                    summary = shapes.summarize(shape, self.layers[:n])
+                    break
+                except (ValueError, TypeError):
+                    continue
+        self.summary = summary
+        self.table_html.value = summary.to_html() if summary is not None else ""
+        if summary is not None:
+            self.state.update({"total_params": summary.total_params,
+                               "total_multiplications": summary.total_multiplications,
+                               "output_shape": summary.output_shape, "rows": summary.rows})
+        if problem is not None:
+            raise ValueError(problem)
+        self._set_warning(None)
+        self.status.value = (f"{len(self.layers)} layers · output {self._shape_text(summary.output_shape)} · "
+                             f"{summary.total_params:,} parameters · {summary.total_multiplications:,} "
+                             "multiplications per image")
+
+    @staticmethod
+    def _shape_text(shape):
+        return " x ".join(str(v) for v in shape)
+
+    def compare_with_keras(self):
+        """Build the same stack in Keras and compare ``count_params()`` with the table.
+
+        Returns
+        -------
+        int or None
+            Keras's total, or None when the stack is impossible (the reason is shown).
+        """
+        if self.state.get("problem"):
+            self.keras_html.value = "<i>fix the problem first: Keras cannot build this stack either</i>"
+            return None
+        from helpers.models import build_sequential
+
+        try:
+            model = build_sequential(self.layers, self.input_shape)
+        except (ValueError, TypeError) as exc:
+            self.keras_html.value = f"<b>Keras refused:</b> {_esc(exc)}"
+            return None
+        total = int(model.count_params())
+        shapes_keras = [tuple(layer.output.shape[1:]) for layer in model.layers]
+        ours = [tuple(r["output_shape"]) for r in self.summary.rows]
+        agree = total == self.summary.total_params and shapes_keras == ours
+        self.state.update({"keras_total": total, "keras_agrees": agree})
+        verdict = "agree &#10003;" if agree else "DISAGREE"
+        self.keras_html.value = (f"<b>Keras:</b> {total:,} parameters, table: {self.summary.total_params:,}; "
+                                 f"output shapes {'match' if shapes_keras == ours else 'differ'} — {verdict}")
+        self.keras_html.remove_class("cnn-compare-bad" if agree else "cnn-compare-ok")
+        self.keras_html.add_class("cnn-compare-ok" if agree else "cnn-compare-bad")
+        return total
+
+
+# --------------------------------------------------------------------------------------------
+# FeatureMapViewer
+# --------------------------------------------------------------------------------------------
+
+
+class FeatureMapViewer(_Explorer):
+    """The feature maps a Keras model computes for one image, layer by layer and channel by channel.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model (e.g. a trained LeNet-5).
+    image : array_like
+        One image ``(H, W, C)`` (or ``(H, W)`` for one channel) matching the model's input.
+
+    Examples
+    --------
+    >>> from helpers import models                     # doctest: +SKIP
+    >>> viewer = FeatureMapViewer(models.lenet5(), np.zeros((32, 32, 1)))   # doctest: +SKIP
+    >>> viewer.controls["layer"].value = "s2_pool"     # doctest: +SKIP
+    """
+
+    GRID_MAX = 32
+
+    def __init__(self, model, image):
+        from helpers import models  # lazily: TensorFlow loads only here
+
+        self._models = models
+        arr = require_array("image", image, (2, 3))
+        self.image = arr[:, :, None] if arr.ndim == 2 else arr
+        self.model = model
+        self._layers = [layer for layer in model.layers
+                        if any(key in type(layer).__name__ for key in ("Conv", "Pool"))
+                        and len(getattr(layer.output, "shape", ())) == 4]
+        if not self._layers:
+            raise ValueError("model has no convolution or pooling layer with a 2-D output to show")
+        names = [layer.name for layer in self._layers]
+        self.controls = {
+            "layer": _dropdown("layer", names, tooltip="which layer's output"),
+            "channel": SLIDERS["filters"](value=0, min=0, max=0, description="channel",
+                                          tooltip="which feature map of that layer"),
+            "show_all": widgets.Checkbox(value=False, description="all channels", indent=False,
+                                         tooltip="also show a grid of every channel (up to 32)"),
+        }
+        self._setup(plotting.FeatureMapView())
+        self.grid_image = widgets.Image(format="png")
+        self.grid_image.add_class("cnn-grid")
+        self.grid_image.layout.display = "none"
+        c = self.controls
+        self.widget = widgets.VBox([widgets.HBox([c["layer"], c["channel"], c["show_all"]]), self.figure,
+                                    self.grid_image, self.warning, self.status])
+        self.widget.add_class("cnn-explorer")
+        self.widget.add_class("cnn-feature-maps")
+        self._maps = {}
+        self._grid_key = None
+        self._observe()
+        self.result = None
+        self.update()
+
+    def _maps_for(self, name):
+        if name not in self._maps:
+            self._maps[name] = np.asarray(self._models.feature_maps(self.model, self.image, name))
+        return self._maps[name]
+
+    def _compute(self):
+        c = self.controls
+        name = c["layer"].value
+        maps = self._maps_for(name)
+        channels = maps.shape[-1]
+        self._set_slider_max(c["channel"], channels - 1)
+        ch = c["channel"].value
+        layer = self.model.get_layer(name)
+        kernel = None
+        weights = layer.get_weights() if hasattr(layer, "get_weights") else []
+        if "Conv" in type(layer).__name__ and weights and np.ndim(weights[0]) == 4 and weights[0].shape[3] > ch:
+            kernel = weights[0][:, :, 0, ch]
+        self.result = maps[:, :, ch]
+        self.state.update({"problem": None, "layer": name, "channel": ch, "channels": channels,
+                           "map_shape": maps.shape, "has_filter": kernel is not None,
+                           "min": float(self.result.min()), "max": float(self.result.max())})
+        self._set_warning(None)
+        self.status.value = (f"{name}: {maps.shape[0]} x {maps.shape[1]} x {channels} · channel {ch} · "
+                             f"values {plotting.format_value(self.result.min())} .. "
+                             f"{plotting.format_value(self.result.max())}")
+        self.view.update(self.image, self.result, kernel, name, ch)
+        self._update_grid(name, maps)
+
+    def _update_grid(self, name, maps):
+        show = self.controls["show_all"].value
+        self.grid_image.layout.display = "" if show else "none"
+        if not show or self._grid_key == name:
+            return
+        n = min(maps.shape[-1], self.GRID_MAX)
+        cols = min(n, 8)
+        rows = -(-n // cols)
+        fig = plotting.new_figure(1.25 * cols, 1.3 * rows)
+        for i in range(n):
+            ax = fig.add_axes([(i % cols) / cols + 0.005, 1 - (i // cols + 1) / rows + 0.005,
+                               1 / cols - 0.01, 1 / rows - 0.05])
+            ax.set_axis_off()
+            ax.imshow(maps[:, :, i], cmap=plotting.VALUE_CMAP, interpolation="nearest")
+            ax.set_title(str(i), fontsize=9, pad=1)
+        self.grid_image.value = plotting.figure_to_png(fig)
+        self._grid_key = name

@@ -1,0 +1,1629 @@
+"""Every figure of the course, drawn with matplotlib.
+
+Two kinds of drawing live here:
+
+* **Public functions** the notebooks call directly (:func:`show_grid`, :func:`show_images`,
+  :func:`plot_convolution_step`, :func:`plot_padding`, :func:`plot_volume_convolution`,
+  :func:`plot_pooling`, :func:`plot_layer_notation`, :func:`plot_learning_curves`,
+  :func:`plot_param_bars`, :func:`plot_receptive_field`). Each returns a pyplot ``Figure`` so it
+  shows inline as the last expression of a cell; pass ``save="images/name.png"`` to also write it.
+* **Views** the explorers use (:class:`ConvView`, :class:`VolumeConvView`, :class:`PoolView`,
+  :class:`ReceptiveFieldView`, :class:`FeatureMapView`). A view owns one
+  ``matplotlib.figure.Figure`` that is *not* registered with pyplot (so nothing leaks), builds its
+  artists once and afterwards only updates them in place (``set_data``, ``set_clim``, moved
+  rectangles, new text strings). :meth:`View.to_png` renders it to PNG bytes for an
+  ``ipywidgets.Image``: fixed size, no flicker, no layout engine per update.
+
+Colour choices: ``gray`` for input images, ``viridis`` for non-negative maps, the diverging ``PuOr``
+(centred on zero) for signed values such as kernels and feature maps; all are readable with colour
+vision deficiencies. Small grids (at most 10 x 10 by default) get their numbers written in the cells.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import matplotlib
+import matplotlib.artist
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
+
+from helpers._validate import require_choice, require_nonneg_int, require_positive_int
+
+__all__ = [
+    "show_grid",
+    "show_images",
+    "plot_convolution_step",
+    "plot_padding",
+    "plot_volume_convolution",
+    "plot_pooling",
+    "plot_layer_notation",
+    "plot_learning_curves",
+    "plot_param_bars",
+    "plot_receptive_field",
+    "receptive_field_tower",
+    "format_value",
+    "new_figure",
+    "figure_to_png",
+    "GridPanel",
+    "View",
+    "ConvView",
+    "VolumeConvView",
+    "PoolView",
+    "ReceptiveFieldView",
+    "FeatureMapView",
+    "HIGHLIGHT",
+    "SIGNED_CMAP",
+    "VALUE_CMAP",
+]
+
+#: Colour of the sliding window and of the output cell being filled.
+HIGHLIGHT = "#ff1f5b"
+#: Second highlight colour (the max-pooling winner, the changed cells).
+HIGHLIGHT_2 = "#00b8f5"
+#: Colormap for signed values (kernels, feature maps), always centred on zero.
+SIGNED_CMAP = "PuOr"
+#: Colormap for non-negative values.
+VALUE_CMAP = "viridis"
+#: Resolution of the explorers' figures; small enough to render in a few tens of milliseconds.
+VIEW_DPI = 72
+TITLE_SIZE = 13
+LABEL_SIZE = 11
+ANNOTATE_MAX = 10
+
+
+# --------------------------------------------------------------------------------------------
+# small utilities
+# --------------------------------------------------------------------------------------------
+
+
+def format_value(value) -> str:
+    """Short text for a number written inside a grid cell.
+
+    Whole numbers print without decimals; others get one or two decimals depending on size.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_value(3.0), format_value(-0.0), format_value(0.456), format_value(0.3), format_value(-2.25)
+    ('3', '0', '0.46', '0.3', '-2.2')
+    """
+    v = float(value)
+    if not np.isfinite(v):
+        return "" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    if abs(v - round(v)) < 1e-9:
+        text = f"{round(v):d}"
+    elif abs(v) >= 10:
+        text = f"{v:.0f}"
+    elif abs(v) >= 1:
+        text = f"{v:.1f}"
+    else:
+        text = f"{v:.2f}".rstrip("0")
+    return "0" if text in ("-0", "-0.0", "-0.00") else text
+
+
+def new_figure(width: float, height: float, dpi: float = VIEW_DPI) -> Figure:
+    """A matplotlib ``Figure`` with an Agg canvas that pyplot does not know about.
+
+    Such a figure is never shown twice by the inline backend and never needs ``plt.close``.
+
+    Parameters
+    ----------
+    width, height : float
+        Size in inches.
+    dpi : float, optional
+        Dots per inch of the rendered PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = new_figure(3, 2)
+    >>> fig.canvas.get_width_height(), plt.get_fignums()
+    ((216, 144), [])
+    """
+    fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure_to_png(fig, compress_level: int = 1) -> bytes:
+    """Render a figure to PNG bytes, fast (low zlib compression, no bounding-box pass).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (from :func:`new_figure` or pyplot).
+    compress_level : int, optional
+        zlib level 0-9; 1 is several times faster than the default and barely larger.
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> figure_to_png(new_figure(2, 1))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.canvas.print_png(buf, pil_kwargs={"compress_level": int(compress_level)})
+    return buf.getvalue()
+
+
+def _pyplot_figure(figsize):
+    """A pyplot figure (for the public functions: notebooks show it inline)."""
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=figsize)
+
+
+def _finish(fig, save):
+    """Save if asked; return the figure."""
+    if save:
+        fig.savefig(save, dpi=150, bbox_inches="tight", facecolor="white")
+    return fig
+
+
+def _symmetric_limits(*arrays):
+    """(-m, m) covering every finite value, never empty."""
+    m = 0.0
+    for a in arrays:
+        a = np.asarray(a, dtype=float)
+        if a.size:
+            finite = a[np.isfinite(a)]
+            if finite.size:
+                m = max(m, float(np.abs(finite).max()))
+    m = m if m > 0 else 1.0
+    return -m, m
+
+
+def _limits(array):
+    """(low, high) of the finite values, with high > low."""
+    a = np.asarray(array, dtype=float)
+    finite = a[np.isfinite(a)] if a.size else a
+    if not finite.size:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    return lo, hi
+
+
+def _wrap(text, width=60):
+    return "\n".join(textwrap.fill(part, width) for part in str(text).split("\n"))
+
+
+# --------------------------------------------------------------------------------------------
+# Fast numbers: text rendered once per string with FreeType, pasted into one image per grid
+# --------------------------------------------------------------------------------------------
+
+_FONT = {}
+_STRING_BITMAPS = {}
+
+
+def _string_bitmap(text, size_px):
+    """Alpha bitmap (uint8, ink bounding box plus a 1 px margin) of ``text`` at ``size_px``; cached."""
+    key = (text, size_px)
+    bitmap = _STRING_BITMAPS.get(key)
+    if bitmap is None:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+
+        font = _FONT.get("font")
+        if font is None:
+            font = _FONT["font"] = FT2Font(font_manager.findfont(font_manager.FontProperties()))
+        font.set_size(size_px, 72)
+        font.set_text(text)
+        font.draw_glyphs_to_bitmap(antialiased=True)
+        bitmap = np.asarray(font.get_image()).copy()
+        if len(_STRING_BITMAPS) > 5000:
+            _STRING_BITMAPS.clear()
+        _STRING_BITMAPS[key] = bitmap
+    return bitmap
+
+
+class _PixelImage(matplotlib.artist.Artist):
+    """Figure-level artist that pastes a uint8 RGBA array at a pixel offset: no resampling, no copies."""
+
+    def __init__(self):
+        super().__init__()
+        self.set_zorder(-1)  # under the axes, whose own background is off (set_axis_off)
+        self.pixels = None
+        self.ox = self.oy = 0
+
+    def set_pixels(self, rgba, ox, oy):
+        """``rgba`` (H, W, 4) uint8 with row 0 at the top; ``ox, oy``: lower-left corner in pixels."""
+        self.pixels = np.ascontiguousarray(rgba[::-1])
+        self.ox, self.oy = ox, oy
+        self.stale = True
+
+    def draw(self, renderer):
+        if not self.get_visible() or self.pixels is None:
+            return
+        gc = renderer.new_gc()
+        renderer.draw_image(gc, self.ox, self.oy, self.pixels)
+        gc.restore()
+
+
+class _LightColorbar:
+    """A colour bar painted as pixels with three labels (low, middle, high): a fraction of the cost of
+    matplotlib's colour bar, whose tick machinery dominates a frame."""
+
+    def __init__(self, cax):
+        self.ax = cax
+        cax.set_axis_off()
+        self.image = _PixelImage()
+        cax.figure.add_artist(self.image)
+        self.texts = [cax.text(1.6, y, "", transform=cax.transAxes, va="center", ha="left",
+                               fontsize=LABEL_SIZE - 1) for y in (1.0, 0.5, 0.0)]
+        self._key = None
+
+    def update(self, mappable):
+        cmap = mappable.get_cmap()
+        lo, hi = mappable.get_clim()
+        key = (cmap.name, lo, hi)
+        if key == self._key:
+            return
+        self._key = key
+        fig = self.ax.figure
+        bbox = self.ax.get_position().transformed(fig.transFigure)
+        x0, y0 = int(round(bbox.x0)), int(round(bbox.y0))
+        w, h = max(int(round(bbox.x1)) - x0, 1), max(int(round(bbox.y1)) - y0, 1)
+        column = cmap(np.linspace(1, 0, h), bytes=True)
+        rgba = np.repeat(column[:, None, :], w, axis=1)
+        rgba[[0, -1], :] = (90, 90, 90, 255)
+        rgba[:, [0, -1]] = (90, 90, 90, 255)
+        self.image.set_pixels(rgba, x0, y0)
+        for t, v in zip(self.texts, (hi, (lo + hi) / 2, lo), strict=True):
+            t.set_text(format_value(v))
+
+    def set_visible(self, visible):
+        self.ax.set_visible(visible)
+        self.image.set_visible(visible)
+
+
+class _Raster:
+    """One grid drawn by numpy straight into figure pixels: colours, tint, grid lines and numbers.
+
+    Drawing a hundred matplotlib ``Text`` artists (or resampling a few images) takes longer than
+    everything else in a frame; composing one RGBA array and handing it to ``figimage`` (which
+    pastes it without resampling) takes about a millisecond.
+    """
+
+    def __init__(self, ax):
+        self.ax = ax
+        self.image = _PixelImage()
+        ax.figure.add_artist(self.image)
+        self.image.set_visible(False)
+
+    def box(self, shape):
+        """Pixel box (x0, y0, width, height) of the axes after the equal-aspect adjustment."""
+        self.ax.apply_aspect()
+        fig = self.ax.figure
+        bbox = self.ax.get_position().transformed(fig.transFigure)
+        x0, y0 = int(round(bbox.x0)), int(round(bbox.y0))
+        return x0, y0, max(int(round(bbox.x1)) - x0, 1), max(int(round(bbox.y1)) - y0, 1)
+
+    def draw(self, rgba_cells, tint=None, tint_rgba=None, labels=None, dark=None, size_pt=10, lines=False):
+        """Upsample the (h, w, 4) uint8 cell colours to the axes box and paint everything in."""
+        h, w = rgba_cells.shape[:2]
+        x0, y0, width, height = self.box((h, w))
+        ri = np.minimum((np.arange(height) * h) // height, h - 1)
+        ci = np.minimum((np.arange(width) * w) // width, w - 1)
+        cells = rgba_cells
+        if tint is not None:
+            a = tint_rgba[3] / 255.0
+            cells = cells.astype(float)
+            cells[tint, :3] = cells[tint, :3] * (1 - a) + np.asarray(tint_rgba[:3], dtype=float) * a
+            cells = cells.astype(np.uint8)
+        out = cells[ri][:, ci]
+        if lines:
+            rows = np.unique(np.round(np.arange(1, h) * height / h).astype(int))
+            cols = np.unique(np.round(np.arange(1, w) * width / w).astype(int))
+            out[rows[rows < height]] = (190, 190, 190, 255)
+            out[:, cols[cols < width]] = (190, 190, 190, 255)
+        if labels:
+            size_px = max(4, int(round(size_pt * self.ax.figure.dpi / 72.0)))
+            cw, ch = width / w, height / h
+            for i, text in enumerate(labels):
+                if not text:
+                    continue
+                r, c = divmod(i, w)
+                bm = _string_bitmap(text, size_px)
+                bh, bw = bm.shape
+                top = int(round((r + 0.5) * ch - bh / 2))
+                left = int(round((c + 0.5) * cw - bw / 2))
+                t0, l0 = max(top, 0), max(left, 0)
+                t1, l1 = min(top + bh, height), min(left + bw, width)
+                if t1 <= t0 or l1 <= l0:
+                    continue
+                a = bm[t0 - top:t1 - top, l0 - left:l1 - left, None].astype(np.float32) / 255.0
+                ink = 0.0 if dark[i] else 255.0
+                region = out[t0:t1, l0:l1, :3]
+                region[...] = (region * (1 - a) + ink * a).astype(np.uint8)
+        self.image.set_pixels(out, x0, y0)
+        self.image.set_visible(self.ax.get_visible())
+
+
+class GridPanel:
+    """An axes showing a 2-D array, with numbers in small grids and highlight boxes, updated in place.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    cmap : str, optional
+        Colormap.
+    title : str, optional
+        Axes title.
+    annotate_max : int, optional
+        Write the numbers in the cells when both sides are at most this long.
+    colorbar_ax : matplotlib.axes.Axes, optional
+        Axes for a colour bar (none if omitted).
+    raster : bool, optional
+        Paint cells and numbers with numpy into figure pixels (fast; for figures rendered at their own
+        dpi, as the explorers' views are). ``False`` uses ordinary ``imshow`` and ``Text`` artists, which
+        survive ``savefig(dpi=..., bbox_inches="tight")``.
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 3)
+    >>> panel = GridPanel(fig.add_axes([0.05, 0.05, 0.9, 0.85]), title="input")
+    >>> panel.show(np.arange(9).reshape(3, 3))
+    >>> panel.set_boxes("window", [(0, 0, 2, 2)])
+    >>> panel.labels[:4]
+    ['0', '1', '2', '3']
+    >>> panel.show(np.ones((5, 4)))          # another shape: the same image artist is reused
+    >>> panel.image.get_array().shape
+    (5, 4)
+    """
+
+    def __init__(self, ax, cmap=VALUE_CMAP, title=None, annotate_max=ANNOTATE_MAX, colorbar_ax=None,
+                 raster=False):
+        self.ax = ax
+        ax.set_axis_off()
+        self.raster = _Raster(ax) if raster else None
+        self.image = ax.imshow(np.zeros((2, 2)), cmap=cmap, interpolation="nearest", vmin=0, vmax=1)
+        if raster:
+            self.image.set_visible(False)
+        self.overlay = None
+        self.lines = LineCollection([], colors="#bbbbbb", linewidths=1.0)
+        ax.add_collection(self.lines)
+        self.texts = []
+        self.labels = []
+        self._boxes = {}
+        self._tint = None
+        self._dark = None
+        self._size = 10.0
+        self.annotate_max = annotate_max
+        self.title = ax.set_title(title or "", fontsize=TITLE_SIZE, y=1.0, pad=5)
+        self.colorbar = None
+        if colorbar_ax is not None and raster:
+            self.colorbar = _LightColorbar(colorbar_ax)
+        elif colorbar_ax is not None:
+            self.colorbar = ax.figure.colorbar(self.image, cax=colorbar_ax)
+            self.colorbar.ax.tick_params(labelsize=LABEL_SIZE - 1)
+        self.shape = None
+        self.array = None
+        self._colorbar_key = None
+        self._dirty = False
+
+    # -- data -------------------------------------------------------------------------------
+    def show(self, array, clim=None, annotate=None, cmap=None, title=None, signed=None):
+        """Show ``array`` (2-D, or (H, W, 3) colour); everything optional keeps its previous value.
+
+        ``clim`` None picks limits from the data (symmetric around zero when ``signed``).
+        ``annotate`` None writes numbers when the grid is small.
+        """
+        arr = np.asarray(array, dtype=float)
+        h, w = arr.shape[:2]
+        if cmap is not None and cmap != self.image.get_cmap().name:
+            self.image.set_cmap(cmap)
+        self.image.set_data(arr)
+        if arr.ndim == 2:
+            if clim is None:
+                clim = _symmetric_limits(arr) if signed else _limits(arr)
+            self.image.set_clim(*clim)
+        if (h, w) != self.shape:
+            self.image.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+            self.ax.set_xlim(-0.5, w - 0.5)
+            self.ax.set_ylim(h - 0.5, -0.5)
+            self.shape = (h, w)
+        if title is not None:
+            self.title.set_text(title)
+        if isinstance(self.colorbar, _LightColorbar):
+            self.colorbar.update(self.image)
+        elif self.colorbar is not None:
+            key = (self.image.get_cmap().name, *self.image.get_clim())
+            if key != self._colorbar_key:
+                self.colorbar.update_normal(self.image)
+                self._colorbar_key = key
+        self.array = arr
+        if annotate is None:
+            annotate = max(h, w) <= self.annotate_max
+        self._annotate(arr if (annotate and arr.ndim == 2) else None)
+        self._dirty = True
+
+    def _cell_colours(self):
+        """(h, w, 4) uint8 colours of the cells."""
+        arr = self.array
+        if arr.ndim == 3:
+            rgb = np.clip(arr[..., :3], 0, 1)
+            rgba = np.concatenate([rgb, np.ones((*arr.shape[:2], 1))], axis=-1)
+            return (rgba * 255).astype(np.uint8)
+        return self.image.cmap(self.image.norm(arr), bytes=True)
+
+    def flush(self):
+        """Paint the raster (raster mode only); views call this just before rendering."""
+        if self.raster is None or not self._dirty or self.array is None:
+            return
+        tint_rgba = None
+        if self._tint is not None:
+            mask, color, alpha = self._tint
+            tint_rgba = (*[int(255 * v) for v in matplotlib.colors.to_rgb(color)], int(255 * alpha))
+        self.raster.draw(self._cell_colours(), None if self._tint is None else self._tint[0], tint_rgba,
+                         self.labels, self._dark, self._size, lines=bool(self.labels))
+        self._dirty = False
+
+    def _annotate(self, arr):
+        if arr is None:
+            for t in self.texts:
+                t.set_visible(False)
+            self.lines.set_segments([])
+            self.labels = []
+            return
+        h, w = arr.shape
+        n = h * w
+        # font size from the cell size in points
+        self.ax.apply_aspect()
+        bbox = self.ax.get_position()
+        fig_w, fig_h = self.ax.figure.get_size_inches()
+        cell_pt = min(bbox.width * fig_w * 72 / w, bbox.height * fig_h * 72 / h)
+        labels = [format_value(v) for v in arr.ravel()]
+        longest = max((len(s) for s in labels), default=1)
+        size = float(np.clip(cell_pt * (0.42 if longest <= 2 else 1.25 / max(longest, 1)), 5, 14))
+        rgba = self.image.cmap(self.image.norm(arr))
+        lum = (0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]).ravel()
+        self._dark = lum > 0.5
+        self._size = size
+        self.labels = labels
+        if self.raster is not None:
+            return
+        while len(self.texts) < n:
+            self.texts.append(self.ax.text(0, 0, "", ha="center", va="center", fontsize=10))
+        for i, t in enumerate(self.texts):
+            if i < n:
+                r, c = divmod(i, w)
+                t.set_position((c, r))
+                t.set_text(labels[i])
+                t.set_color("black" if self._dark[i] else "white")
+                t.set_fontsize(size)
+                t.set_visible(True)
+            else:
+                t.set_visible(False)
+        segs = [[(-0.5, y - 0.5), (w - 0.5, y - 0.5)] for y in range(h + 1)]
+        segs += [[(x - 0.5, -0.5), (x - 0.5, h - 0.5)] for x in range(w + 1)]
+        self.lines.set_segments(segs)
+
+    def set_visible(self, visible):
+        """Show or hide the whole panel (axes, raster, colour bar)."""
+        self.ax.set_visible(visible)
+        if self.raster is not None:
+            self.raster.image.set_visible(visible)
+        if isinstance(self.colorbar, _LightColorbar):
+            self.colorbar.set_visible(visible)
+        elif self.colorbar is not None:
+            self.colorbar.ax.set_visible(visible)
+
+    def set_overlay(self, mask, color="#888888", alpha=0.55):
+        """Tint the cells where ``mask`` is True (e.g. padded zeros); None removes the tint."""
+        if self.raster is not None:
+            self._tint = None if mask is None else (np.asarray(mask, dtype=bool), color, alpha)
+            self._dirty = True
+            return
+        if mask is None:
+            if self.overlay is not None:
+                self.overlay.set_visible(False)
+            return
+        mask = np.asarray(mask, dtype=bool)
+        rgba = np.zeros((*mask.shape, 4))
+        rgba[..., :3] = matplotlib.colors.to_rgb(color)
+        rgba[..., 3] = mask * alpha
+        h, w = mask.shape
+        if self.overlay is None:
+            self.overlay = self.ax.imshow(rgba, interpolation="nearest", zorder=2)
+            self.ax.set_xlim(-0.5, w - 0.5)
+            self.ax.set_ylim(h - 0.5, -0.5)
+        else:
+            self.overlay.set_data(rgba)
+        self.overlay.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+        self.overlay.set_visible(True)
+
+    # -- highlight boxes ----------------------------------------------------------------------
+    def set_boxes(self, key, boxes, color=HIGHLIGHT, linewidth=3.0, linestyle="-"):
+        """Outline rectangles ``(row, col, height, width)`` (cell units); one pool of patches per key."""
+        pool = self._boxes.setdefault(key, [])
+        boxes = list(boxes or [])
+        while len(pool) < len(boxes):
+            patch = Rectangle((0, 0), 1, 1, fill=False, zorder=5)
+            self.ax.add_patch(patch)
+            pool.append(patch)
+        for i, patch in enumerate(pool):
+            if i < len(boxes):
+                r, c, hh, ww = boxes[i]
+                patch.set_bounds(c - 0.5, r - 0.5, ww, hh)
+                patch.set_edgecolor(color)
+                patch.set_linewidth(linewidth)
+                patch.set_linestyle(linestyle)
+                patch.set_visible(True)
+            else:
+                patch.set_visible(False)
+
+    def set_window(self, key, rows, cols, color=HIGHLIGHT, linewidth=3.0):
+        """Outline the cells ``rows x cols``: one box when contiguous, one per cell when spread (dilation)."""
+        rows, cols = list(rows), list(cols)
+        if not rows or not cols:
+            self.set_boxes(key, [])
+            return
+        contiguous = (rows == list(range(rows[0], rows[0] + len(rows)))
+                      and cols == list(range(cols[0], cols[0] + len(cols))))
+        if contiguous:
+            self.set_boxes(key, [(rows[0], cols[0], len(rows), len(cols))], color, linewidth)
+        else:
+            if self.shape and max(self.shape) <= 16:
+                self.set_boxes(key, [(r, c, 1, 1) for r in rows for c in cols], color, linewidth)
+            else:  # cells too small to outline one by one: the span of the dilated window
+                self.set_boxes(key, [(rows[0], cols[0], rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)], color,
+                               linewidth, "--")
+
+    def visible_texts(self):
+        """The number labels currently drawn as matplotlib ``Text`` artists (pyplot figures)."""
+        return [t for t in self.texts if t.get_visible()]
+
+
+# --------------------------------------------------------------------------------------------
+# Views for the explorers
+# --------------------------------------------------------------------------------------------
+
+
+class View:
+    """Base class: owns a figure (not known to pyplot) and renders it to PNG bytes.
+
+    Parameters
+    ----------
+    width, height : float
+        Figure size in inches.
+    figure : matplotlib.figure.Figure, optional
+        Draw into this figure instead (the public functions pass a pyplot figure).
+    dpi : float, optional
+        Resolution of the PNG.
+
+    Examples
+    --------
+    >>> view = View(3, 2)
+    >>> view.show_problem("kernel 7 is larger than the padded input 6")
+    >>> view.problem_text.get_visible(), view.to_png()[:4]
+    (True, b'\\x89PNG')
+    """
+
+    def __init__(self, width, height, figure=None, dpi=VIEW_DPI):
+        self.figure = figure if figure is not None else new_figure(width, height, dpi)
+        if figure is not None:
+            figure.set_size_inches(width, height)
+        self.problem_text = self.figure.text(0.5, 0.5, "", ha="center", va="center", fontsize=TITLE_SIZE + 1,
+                                             color="#8b0000", visible=False, wrap=False)
+        self._hidden_by_problem = []
+        self.fast = figure is None
+        self.panels_all = []
+
+    def _panel(self, ax, **kwargs):
+        """A :class:`GridPanel` painted in raster mode when the figure is the view's own."""
+        panel = GridPanel(ax, raster=self.fast, **kwargs)
+        self.panels_all.append(panel)
+        return panel
+
+    def show_problem(self, text):
+        """Hide every axes and write ``text`` in the middle instead of a picture."""
+        for artist in [*self.figure.axes, *self.figure.images]:
+            if artist.get_visible():
+                artist.set_visible(False)
+                self._hidden_by_problem.append(artist)
+        self.problem_text.set_text(_wrap(text, 70))
+        self.problem_text.set_visible(True)
+
+    def clear_problem(self):
+        """Undo :meth:`show_problem` (called by every ``update``)."""
+        for artist in self._hidden_by_problem:
+            artist.set_visible(True)
+        self._hidden_by_problem = []
+        self.problem_text.set_visible(False)
+
+    def flush(self):
+        """Paint the raster panels (done by :meth:`to_png`; call it before ``savefig`` yourself)."""
+        for panel in self.panels_all:
+            panel.flush()
+
+    def to_png(self) -> bytes:
+        """The figure as PNG bytes."""
+        self.flush()
+        return figure_to_png(self.figure)
+
+    @property
+    def size_px(self):
+        """(width, height) of the PNG in pixels."""
+        w, h = self.figure.get_size_inches() * self.figure.dpi
+        return int(round(w)), int(round(h))
+
+
+class ConvView(View):
+    """Input (padded, with the window), kernel and output (with the cell being filled) side by side.
+
+    Examples
+    --------
+    >>> from helpers import conv
+    >>> image = np.zeros((6, 6)); image[:, :3] = 10
+    >>> kernel = np.array([[1, 0, -1]] * 3)
+    >>> d = conv.conv_step_details(image, kernel, 0, 1)
+    >>> view = ConvView()
+    >>> view.update(image, kernel, conv.filter2d(image, kernel), d["rows"], d["cols"], (0, 1), d["pad"], d["sum"])
+    >>> view.output.image.get_array().shape, view.sum_text.get_text()
+    ((4, 4), 'sum of products = 30')
+    """
+
+    def __init__(self, figure=None, width=10.0, height=3.9):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.input = self._panel(fig.add_axes([0.01, 0.06, 0.34, 0.78]), cmap="gray", title="input")
+        self.kernel = self._panel(fig.add_axes([0.40, 0.30, 0.17, 0.44]), cmap=SIGNED_CMAP, title="kernel")
+        self.output = self._panel(fig.add_axes([0.62, 0.06, 0.30, 0.78]), cmap=SIGNED_CMAP, title="output",
+                                colorbar_ax=fig.add_axes([0.935, 0.10, 0.015, 0.70]))
+        self.times = fig.text(0.375, 0.50, "*", ha="center", va="center", fontsize=22)
+        self.equals = fig.text(0.595, 0.50, "=", ha="center", va="center", fontsize=22)
+        self.sum_text = fig.text(0.485, 0.17, "", ha="center", va="center", fontsize=LABEL_SIZE + 1,
+                                 color=HIGHLIGHT)
+
+    def update(self, image, kernel, output, rows, cols, out_cell, pad=(0, 0, 0, 0), total=None,
+               dilation=1, image_title=None):
+        """Draw one step. ``image`` is the unpadded (H, W) input; ``rows``/``cols`` are padded coordinates."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        top, bottom, left, right = pad
+        padded = np.pad(image, ((top, bottom), (left, right))) if any(pad) else image
+        small = max(padded.shape) <= ANNOTATE_MAX
+        lo, hi = _limits(image)
+        self.input.show(padded, clim=(min(lo, 0.0) if any(pad) else lo, hi), annotate=small,
+                        title=image_title or self._input_title(image.shape, padded.shape))
+        if any(pad):
+            mask = np.ones(padded.shape, dtype=bool)
+            mask[top:top + image.shape[0], left:left + image.shape[1]] = False
+            self.input.set_overlay(mask)
+            self.input.set_boxes("image", [(top, left, image.shape[0], image.shape[1])], color="#555555",
+                                 linewidth=1.5, linestyle="--")
+        else:
+            self.input.set_overlay(None)
+            self.input.set_boxes("image", [])
+        self.input.set_window("window", rows, cols)
+        kernel = np.asarray(kernel, dtype=float)
+        kh, kw = kernel.shape
+        span = f", dilation {dilation}" if dilation > 1 else ""
+        self.kernel.show(kernel, clim=_symmetric_limits(kernel), annotate=max(kernel.shape) <= 7,
+                         title=f"kernel {kh} x {kw}{span}")
+        output = np.asarray(output, dtype=float)
+        self.output.show(output, clim=_symmetric_limits(output), annotate=max(output.shape) <= ANNOTATE_MAX,
+                         title=f"output {output.shape[0]} x {output.shape[1]}")
+        self.output.set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)])
+        self.sum_text.set_text("" if total is None else f"sum of products = {format_value(total)}")
+
+    @staticmethod
+    def _input_title(shape, padded_shape):
+        if tuple(shape) == tuple(padded_shape):
+            return f"input {shape[0]} x {shape[1]}"
+        return f"input {shape[0]} x {shape[1]}, padded {padded_shape[0]} x {padded_shape[1]}"
+
+
+class VolumeConvView(View):
+    """An (H, W, 3) input as three slices, one filter's three kernel slices, and up to four output maps.
+
+    Examples
+    --------
+    >>> view = VolumeConvView()
+    >>> x = np.arange(48.0).reshape(4, 4, 3) / 48
+    >>> k = np.ones((3, 3, 3, 2))
+    >>> from helpers import conv
+    >>> out = conv.conv2d(x, k)
+    >>> view.update(x, k, out, [0, 1, 2], [0, 1, 2], (0, 0))
+    >>> sum(ax.get_visible() for ax in view.output_axes)
+    2
+    """
+
+    CHANNEL_CMAPS = ("Reds", "Greens", "Blues")
+    MAX_FILTERS = 4
+
+    def __init__(self, figure=None, width=10.0, height=5.6):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.inputs, self.kernels = [], []
+        names = ("red", "green", "blue")
+        for i in range(3):
+            y = 0.68 - i * 0.31
+            self.inputs.append(self._panel(fig.add_axes([0.01, y, 0.25, 0.26]), cmap=self.CHANNEL_CMAPS[i],
+                                         title=f"input: {names[i]}"))
+            self.kernels.append(self._panel(fig.add_axes([0.30, y + 0.02, 0.15, 0.22]), cmap=SIGNED_CMAP,
+                                          title=f"kernel slice {i + 1}"))
+        self.output_panels = []
+        self.output_axes = []
+        for j in range(self.MAX_FILTERS):
+            r, c = divmod(j, 2)
+            ax = fig.add_axes([0.52 + c * 0.245, 0.50 - r * 0.47, 0.22, 0.40])
+            self.output_axes.append(ax)
+            self.output_panels.append(self._panel(ax, cmap=SIGNED_CMAP, title=f"filter {j + 1}"))
+        self.plus = [fig.text(0.47, 0.68 - i * 0.31 + 0.13, "+" if i else "", ha="center", fontsize=18)
+                     for i in range(3)]
+        self.sum_text = fig.text(0.375, 0.015, "", ha="center", va="bottom", fontsize=LABEL_SIZE,
+                                 color=HIGHLIGHT)
+
+    def update(self, image, kernel, output, rows, cols, out_cell, pad=(0, 0, 0, 0), channel_sums=None,
+               total=None):
+        """``image`` (H, W, 3) unpadded, ``kernel`` (kh, kw, 3, F), ``output`` (H', W', F)."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        kernel = np.asarray(kernel, dtype=float)
+        output = np.asarray(output, dtype=float)
+        top, bottom, left, right = pad
+        padded = np.pad(image, ((top, bottom), (left, right), (0, 0))) if any(pad) else image
+        small = max(padded.shape[:2]) <= 8
+        lo, hi = _limits(image)
+        mask = None
+        if any(pad):
+            mask = np.ones(padded.shape[:2], dtype=bool)
+            mask[top:top + image.shape[0], left:left + image.shape[1]] = False
+        kmax = _symmetric_limits(kernel[..., 0])
+        for i in range(3):
+            self.inputs[i].show(padded[..., i], clim=(min(lo, 0.0), hi), annotate=small)
+            self.inputs[i].set_overlay(mask)
+            self.inputs[i].set_window("window", rows, cols, linewidth=2.5)
+            self.kernels[i].show(kernel[:, :, i, 0], clim=kmax, annotate=kernel.shape[0] <= 5)
+        f = output.shape[2]
+        for j, panel in enumerate(self.output_panels):
+            panel.set_visible(j < f)
+            if j < f:
+                panel.show(output[:, :, j], clim=_symmetric_limits(output[:, :, j]),
+                           annotate=max(output.shape[:2]) <= 6,
+                           title=f"feature map {j + 1}" + (" (kernel shown)" if j == 0 and f > 1 else ""))
+                panel.set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)], linewidth=2.5)
+        if channel_sums is not None and total is not None:
+            parts = " + ".join(format_value(s) for s in channel_sums)
+            self.sum_text.set_text(f"map 1: {parts} = {format_value(total)}")
+        else:
+            self.sum_text.set_text("")
+
+
+class PoolView(View):
+    """Input with the pooling window, pooled output, shifted input, pooled shifted output (changed cells marked).
+
+    Examples
+    --------
+    >>> from helpers import conv
+    >>> x = np.zeros((4, 4)); x[1, 1] = 9
+    >>> view = PoolView()
+    >>> view.update(x, conv.max_pool2d(x), [0, 1], [0, 1], (0, 0), np.roll(x, 1, axis=1),
+    ...             conv.max_pool2d(np.roll(x, 1, axis=1)))
+    >>> view.panels[3].title.get_text()
+    'shifted: 2 of 4 changed'
+    """
+
+    def __init__(self, figure=None, width=10.5, height=3.3):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        titles = ("input", "pooled", "input shifted", "pooled, shifted")
+        cmaps = ("gray", VALUE_CMAP, "gray", VALUE_CMAP)
+        xs = (0.01, 0.27, 0.51, 0.77)
+        ws = (0.23, 0.20, 0.23, 0.20)
+        self.panels = [self._panel(fig.add_axes([x, 0.05, w, 0.78]), cmap=c, title=t)
+                       for x, w, c, t in zip(xs, ws, cmaps, titles, strict=True)]
+        self.arrow = fig.text(0.255, 0.45, "\u2192", ha="center", va="center", fontsize=20)
+        self.arrow2 = fig.text(0.755, 0.45, "\u2192", ha="center", va="center", fontsize=20)
+
+    def update(self, image, pooled, rows, cols, out_cell, shifted, shifted_pooled, pad=(0, 0, 0, 0),
+               argmax=None, shift=0, mode="max"):
+        """Draw one step; ``rows``/``cols`` are padded coordinates of the window."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        top, _, left, _ = pad
+        lo, hi = _limits(image)
+        small = max(image.shape) <= 12
+        self.panels[0].show(image, clim=(lo, hi), annotate=small, title=f"input {image.shape[0]} x {image.shape[1]}")
+        r0, c0 = rows[0] - top, cols[0] - left
+        self.panels[0].set_boxes("window", [(r0, c0, len(rows), len(cols))])
+        if argmax is not None and mode == "max":
+            ar, ac = argmax
+            self.panels[0].set_boxes("winner", [(r0 + ar, c0 + ac, 1, 1)], color=HIGHLIGHT_2, linewidth=2.5)
+        else:
+            self.panels[0].set_boxes("winner", [])
+        pooled = np.asarray(pooled, dtype=float)
+        shifted_pooled = np.asarray(shifted_pooled, dtype=float)
+        plo, phi = _limits(np.concatenate([pooled.ravel(), shifted_pooled.ravel()]))
+        psmall = max(pooled.shape) <= ANNOTATE_MAX
+        name = "max" if mode == "max" else "average"
+        self.panels[1].show(pooled, clim=(plo, phi), annotate=psmall,
+                            title=f"{name} pooled {pooled.shape[0]} x {pooled.shape[1]}")
+        self.panels[1].set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)])
+        self.panels[2].show(shifted, clim=(lo, hi), annotate=small, title=f"input shifted {shift} px right")
+        self.panels[3].show(shifted_pooled, clim=(plo, phi), annotate=psmall)
+        if pooled.shape == shifted_pooled.shape:
+            changed = ~np.isclose(pooled, shifted_pooled)
+            cells = [(r, c, 1, 1) for r, c in zip(*np.nonzero(changed), strict=True)]
+            big = max(pooled.shape) > 16
+            self.panels[3].set_boxes("changed", [] if big else cells, color=HIGHLIGHT_2, linewidth=2.0)
+            self.panels[3].set_overlay(changed if big else None, color=HIGHLIGHT_2, alpha=0.45)
+            self.panels[3].title.set_text(f"shifted: {int(changed.sum())} of {changed.size} changed")
+
+
+class ReceptiveFieldView(View):
+    """The input pixels one output unit sees (2-D) next to the 1-D "tower" of units layer by layer.
+
+    Examples
+    --------
+    >>> view = ReceptiveFieldView()
+    >>> mask = np.zeros(9, dtype=bool); mask[2:7] = True
+    >>> view.update(np.outer(mask, mask), [np.arange(9) < 99, mask[:7], np.array([0, 0, 1, 0, 0]) > 0],
+    ...             [[0.0] * 9, [1.0 + i for i in range(7)], [2.0 + i for i in range(5)]], unit=(2, 2))
+    >>> view.mask_panel.image.get_array().shape
+    (9, 9)
+    """
+
+    def __init__(self, figure=None, width=10.0, height=4.2):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.mask_panel = self._panel(fig.add_axes([0.01, 0.05, 0.36, 0.80]), cmap=VALUE_CMAP,
+                                    title="input pixels seen", annotate_max=0)
+        self.tower_ax = fig.add_axes([0.47, 0.12, 0.51, 0.73])
+        ax = self.tower_ax
+        ax.set_yticks([])
+        ax.set_xlabel("position in the input (pixels)", fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=LABEL_SIZE - 1)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        self.tower = ax.scatter([], [], s=40, marker="s", linewidths=0.5, edgecolors="#444444")
+        self.links = LineCollection([], colors="#ff1f5b", linewidths=0.8, alpha=0.5)
+        ax.add_collection(self.links)
+        self.tower_title = ax.set_title("which units feed the chosen output", fontsize=TITLE_SIZE, y=1.0, pad=5)
+        self.labels = []
+
+    def update(self, mask2d, layer_masks, layer_positions, unit=(0, 0), names=None):
+        """``layer_masks[i]``: bool per unit of layer i (0 = input); ``layer_positions[i]``: their centres."""
+        self.clear_problem()
+        mask2d = np.asarray(mask2d, dtype=float)
+        self.mask_panel.show(mask2d, clim=(0, 1), annotate=False,
+                             title=f"input pixels seen by unit {tuple(int(u) for u in unit)}: "
+                                   f"{int(mask2d.sum())}")
+        rows, cols = np.nonzero(mask2d)
+        if rows.size:
+            self.mask_panel.set_boxes("field", [(rows.min(), cols.min(), rows.max() - rows.min() + 1,
+                                                 cols.max() - cols.min() + 1)], linewidth=2)
+        else:
+            self.mask_panel.set_boxes("field", [])
+        n_layers = len(layer_masks)
+        offsets, colours, segs = [], [], []
+        on, off = "#ff1f5b", "#dddddd"
+        for i, (m, pos) in enumerate(zip(layer_masks, layer_positions, strict=True)):
+            y = i
+            for p, flag in zip(pos, m, strict=True):
+                offsets.append((p, y))
+                colours.append(on if flag else off)
+            if i > 0:
+                prev_m, prev_pos = layer_masks[i - 1], layer_positions[i - 1]
+                prev_on = [p for p, f in zip(prev_pos, prev_m, strict=True) if f]
+                here_on = [p for p, f in zip(pos, m, strict=True) if f]
+                if here_on and prev_on:
+                    segs += [[(min(prev_on), y - 1), (min(here_on), y)], [(max(prev_on), y - 1), (max(here_on), y)]]
+        self.tower.set_offsets(np.array(offsets) if offsets else np.zeros((0, 2)))
+        self.tower.set_facecolors(colours if colours else "none")
+        self.links.set_segments(segs)
+        xs = [p for pos in layer_positions for p in pos] or [0]
+        self.tower_ax.set_xlim(min(xs) - 1, max(xs) + 1)
+        self.tower_ax.set_ylim(-0.6, n_layers - 0.4)
+        names = names or (["input"] + [f"layer {i}" for i in range(1, n_layers)])
+        while len(self.labels) < n_layers:
+            self.labels.append(self.tower_ax.text(0, 0, "", ha="right", va="center", fontsize=LABEL_SIZE))
+        for i, t in enumerate(self.labels):
+            t.set_visible(i < n_layers)
+            if i < n_layers:
+                t.set_position((min(xs) - 1.2, i))
+                t.set_text(names[i])
+        n_units = max((len(p) for p in layer_positions), default=1)
+        self.tower.set_sizes([float(np.clip(9000 / max(n_units, 1) ** 1.6, 4, 80))])
+
+
+class FeatureMapView(View):
+    """Input image, one feature map (with colour bar) and, for conv layers, the learned filter.
+
+    Examples
+    --------
+    >>> view = FeatureMapView()
+    >>> view.update(np.ones((8, 8, 1)), np.arange(16.0).reshape(4, 4), np.eye(3), "conv 1", 0)
+    >>> view.map_panel.image.get_array().shape, view.filter_ax.get_visible()
+    ((4, 4), True)
+    >>> view.update(np.ones((8, 8, 1)), np.ones((2, 2)), None, "pool 1", 3)
+    >>> view.filter_ax.get_visible()
+    False
+    """
+
+    def __init__(self, figure=None, width=10.0, height=3.6):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.input_panel = self._panel(fig.add_axes([0.01, 0.06, 0.28, 0.78]), cmap="gray", title="input",
+                                     annotate_max=0)
+        self.map_panel = self._panel(fig.add_axes([0.33, 0.06, 0.28, 0.78]), cmap=VALUE_CMAP,
+                                   title="feature map", annotate_max=0,
+                                   colorbar_ax=fig.add_axes([0.615, 0.10, 0.012, 0.70]))
+        self.filter_ax = fig.add_axes([0.69, 0.06, 0.25, 0.78])
+        self.filter_panel = self._panel(self.filter_ax, cmap=SIGNED_CMAP, title="filter",
+                                      annotate_max=5, colorbar_ax=fig.add_axes([0.945, 0.10, 0.012, 0.70]))
+
+    def update(self, image, feature_map, kernel, layer_name, channel):
+        """``image`` (H, W, C); ``feature_map`` (h, w); ``kernel`` (kh, kw) or None for pooling layers."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        shown = image[..., 0] if image.shape[-1] == 1 else image[..., :3]
+        if shown.ndim == 3:
+            lo, hi = _limits(shown)
+            shown = np.clip((shown - lo) / (hi - lo), 0, 1)
+        self.input_panel.show(shown, title=f"input {image.shape[0]} x {image.shape[1]} x {image.shape[2]}")
+        fmap = np.asarray(feature_map, dtype=float)
+        signed = bool(np.nanmin(fmap) < 0) if fmap.size else False
+        self.map_panel.show(fmap, cmap=SIGNED_CMAP if signed else VALUE_CMAP, signed=signed,
+                            title=f"{layer_name}: channel {channel} ({fmap.shape[0]} x {fmap.shape[1]})")
+        has_kernel = kernel is not None
+        self.filter_panel.set_visible(has_kernel)
+        if has_kernel:
+            k = np.asarray(kernel, dtype=float)
+            self.filter_panel.show(k, clim=_symmetric_limits(k),
+                                   title=f"filter {channel} (input channel 0), {k.shape[0]} x {k.shape[1]}")
+
+
+# --------------------------------------------------------------------------------------------
+# public functions for the notebooks (pyplot figures)
+# --------------------------------------------------------------------------------------------
+
+
+def show_grid(array, ax=None, title=None, annotate=True, cmap=VALUE_CMAP, colorbar=False, save=None):
+    """Draw a 2-D array as a grid of coloured cells, with the numbers written in when it is small.
+
+    Parameters
+    ----------
+    array : array_like
+        ``(H, W)``.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; a new pyplot figure is made otherwise.
+    title : str, optional
+        Title above the grid.
+    annotate : bool, optional
+        Write the numbers (only when the grid is at most 12 x 12).
+    cmap : str, optional
+        Colormap; use ``"PuOr"`` for signed values (the limits are then symmetric around zero).
+    colorbar : bool, optional
+        Add a colour bar.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = show_grid(np.arange(9).reshape(3, 3), title="3 x 3")
+    >>> fig.axes[0].get_title()
+    '3 x 3'
+    >>> plt.close(fig)
+    """
+    arr = np.asarray(array, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"array must have 2 dimensions (H, W), got shape {arr.shape}")
+    if ax is None:
+        h, w = arr.shape
+        side = float(np.clip(0.45 * max(h, w), 2.5, 6))
+        fig = _pyplot_figure((side * w / max(h, w) + (0.8 if colorbar else 0.3), side * h / max(h, w) + 0.5))
+        ax = fig.add_subplot(1, 1, 1)
+    fig = ax.figure
+    signed = cmap in (SIGNED_CMAP, "RdBu", "RdBu_r", "PuOr_r", "coolwarm", "bwr")
+    panel = GridPanel(ax, cmap=cmap, title=title, annotate_max=12 if annotate else 0)
+    panel.show(arr, signed=signed)
+    if colorbar:
+        fig.colorbar(panel.image, ax=ax, fraction=0.046, pad=0.04)
+    return _finish(fig, save)
+
+
+def show_images(images, titles=None, cmap="gray", ncols=None, size=2.6, save=None):
+    """Show several images side by side (grayscale ``(H, W)`` / ``(H, W, 1)`` or colour ``(H, W, 3)``).
+
+    Parameters
+    ----------
+    images : sequence of array_like
+        The images.
+    titles : sequence of str, optional
+        One title per image.
+    cmap : str, optional
+        Colormap for single-channel images.
+    ncols : int, optional
+        Images per row (all in one row by default, at most 6).
+    size : float, optional
+        Inches per image.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = show_images([np.zeros((4, 4)), np.ones((4, 4, 3))], titles=["black", "white"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['black', 'white']
+    >>> plt.close(fig)
+    """
+    images = [np.asarray(im, dtype=float) for im in images]
+    if not images:
+        raise ValueError("images must contain at least one image")
+    n = len(images)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
+    ncols = require_positive_int("ncols", ncols) if ncols is not None else min(n, 6)
+    nrows = -(-n // ncols)
+    fig = _pyplot_figure((size * ncols, size * nrows + 0.3))
+    for i, im in enumerate(images):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        if im.ndim == 3 and im.shape[2] == 1:
+            im = im[..., 0]
+        if im.ndim == 3:
+            lo, hi = _limits(im)
+            ax.imshow(np.clip((im - lo) / (hi - lo), 0, 1) if (lo < 0 or hi > 1) else im)
+        else:
+            ax.imshow(im, cmap=cmap, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=TITLE_SIZE)
+    fig.tight_layout()
+    return _finish(fig, save)
+
+
+def plot_convolution_step(image, kernel, row=0, col=0, stride=1, padding="valid", dilation=1, save=None):
+    """The sliding picture: input with the window, kernel, and output with the cell being filled.
+
+    Parameters
+    ----------
+    image : array_like
+        Grayscale ``(H, W)``.
+    kernel : array_like
+        ``(kh, kw)``.
+    row, col : int, optional
+        The output cell being computed.
+    stride, padding, dilation
+        As in :func:`helpers.conv.conv2d`.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> image = np.zeros((6, 6)); image[:, :3] = 10
+    >>> fig = plot_convolution_step(image, [[1, 0, -1]] * 3, row=0, col=1)
+    >>> [t.get_text() for t in fig.texts if t.get_text().startswith("sum")]
+    ['sum of products = 30']
+    >>> plt.close(fig)
+    """
+    from helpers import conv
+
+    image = np.asarray(image, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)
+    out = conv.filter2d(image, kernel, stride=stride, padding=padding, dilation=dilation)
+    d = conv.conv_step_details(image, kernel, row, col, stride=stride, padding=padding, dilation=dilation)
+    view = ConvView(figure=_pyplot_figure((10.0, 3.9)))
+    view.update(image, kernel, out, d["rows"], d["cols"], (row, col), d["pad"], d["sum"], dilation=dilation)
+    return _finish(view.figure, save)
+
+
+def plot_padding(image, padding=1, kernel_size=3, stride=1, save=None):
+    """The input with its border of zeros: padded cells tinted, the original image outlined.
+
+    Parameters
+    ----------
+    image : array_like
+        ``(H, W)``.
+    padding : {"valid", "same"} or int, optional
+        As in :func:`helpers.conv.pad2d`.
+    kernel_size, stride : int, optional
+        Needed to work out ``"same"`` padding.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_padding(np.ones((4, 4)), padding="same", kernel_size=3)
+    >>> fig.axes[0].get_title()
+    'input 4 x 4 padded to 6 x 6 (padding "same")'
+    >>> plt.close(fig)
+    """
+    from helpers import conv
+
+    image = np.asarray(image, dtype=float)
+    padded, (top, bottom, left, right) = conv.pad2d(image, kernel_size, stride=stride, padding=padding)
+    h, w = padded.shape
+    side = float(np.clip(0.5 * max(h, w), 3, 6.5))
+    fig = _pyplot_figure((side * w / max(h, w) + 0.3, side * h / max(h, w) + 0.6))
+    ax = fig.add_subplot(1, 1, 1)
+    label = f'"{padding}"' if isinstance(padding, str) else str(padding)
+    panel = GridPanel(ax, cmap="gray", annotate_max=14,
+                      title=f"input {image.shape[0]} x {image.shape[1]} padded to {h} x {w} (padding {label})")
+    panel.show(padded, clim=(min(0.0, float(padded.min())), max(float(padded.max()), 1e-9)))
+    mask = np.ones(padded.shape, dtype=bool)
+    mask[top:top + image.shape[0], left:left + image.shape[1]] = False
+    panel.set_overlay(mask, color="#e69f00", alpha=0.45)
+    panel.set_boxes("image", [(top, left, image.shape[0], image.shape[1])], color=HIGHLIGHT, linewidth=2.5)
+    return _finish(fig, save)
+
+
+def _box3d(ax, x, y, w, h, d, color, edge="#333333", alpha=0.9, grid=None, zorder=1):
+    """An oblique-projection box: front face w x h at (x, y), depth d going up-right."""
+    dx, dy = 0.5 * d, 0.35 * d
+    front = Polygon([(x, y), (x + w, y), (x + w, y + h), (x, y + h)], closed=True, facecolor=color,
+                    edgecolor=edge, alpha=alpha, zorder=zorder)
+    top = Polygon([(x, y + h), (x + w, y + h), (x + w + dx, y + h + dy), (x + dx, y + h + dy)], closed=True,
+                  facecolor=matplotlib.colors.to_rgba(color, 0.6), edgecolor=edge, zorder=zorder)
+    side = Polygon([(x + w, y), (x + w + dx, y + dy), (x + w + dx, y + h + dy), (x + w, y + h)], closed=True,
+                   facecolor=matplotlib.colors.to_rgba(color, 0.4), edgecolor=edge, zorder=zorder)
+    for p in (side, top, front):
+        ax.add_patch(p)
+    if grid is not None:
+        rows, cols = grid
+        segs = [[(x, y + h * i / rows), (x + w, y + h * i / rows)] for i in range(1, rows)]
+        segs += [[(x + w * j / cols, y), (x + w * j / cols, y + h)] for j in range(1, cols)]
+        ax.add_collection(LineCollection(segs, colors=edge, linewidths=0.5, alpha=0.6, zorder=zorder + 0.1))
+
+
+def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, stride=1, padding="valid",
+                            save=None):
+    """A 3-D sketch: an H x W x C volume, a k x k x C kernel through its whole depth, and the output maps.
+
+    The kernel always spans all C channels, so one filter gives one 2-D map; ``filters`` of them
+    stack into an output of depth ``filters``.
+
+    Parameters
+    ----------
+    input_shape : (int, int, int), optional
+        ``(H, W, C)``.
+    kernel_size : int, optional
+        Kernel height and width.
+    filters : int, optional
+        Number of filters (output depth).
+    stride, padding
+        As in :func:`helpers.shapes.conv_output_size`.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_volume_convolution((6, 6, 3), 3, filters=2)
+    >>> sorted(t.get_text() for t in fig.axes[0].texts)[:3]
+    ['3 x 3 x 3 kernel (x 2)', '4 x 4 x 2 output', '6 x 6 x 3 input']
+    >>> plt.close(fig)
+    """
+    from helpers import shapes
+
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
+    h, w, c = (require_positive_int("input_shape", int(v)) for v in input_shape)
+    k = require_positive_int("kernel_size", kernel_size)
+    f = require_positive_int("filters", filters)
+    oh = shapes.conv_output_size(h, k, stride=stride, padding=padding)
+    ow = shapes.conv_output_size(w, k, stride=stride, padding=padding)
+    fig = _pyplot_figure((10, 4.2))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_axis_off()
+    unit = 3.0 / max(h, w, 1)
+    depth_unit = min(0.6, 3.0 / max(c, 1))
+    # input volume
+    _box3d(ax, 0.3, 0.6, w * unit, h * unit, c * depth_unit, "#9ecae1", grid=(h, w))
+    # kernel, drawn on the input's front top-left corner and again on its own
+    _box3d(ax, 0.3, 0.6 + (h - k) * unit, k * unit, k * unit, c * depth_unit, "#ff1f5b", alpha=0.45, zorder=3)
+    kx = 0.6 + w * unit + c * depth_unit * 0.5 + 0.5
+    _box3d(ax, kx, 0.6 + (h - k) * unit, k * unit, k * unit, c * depth_unit, "#ff1f5b", alpha=0.8,
+           grid=(k, k), zorder=3)
+    # output maps
+    ox = kx + k * unit + c * depth_unit * 0.5 + 1.3
+    out_unit = 3.0 / max(h, w, 1)
+    _box3d(ax, ox, 0.6 + (h - oh) * unit, ow * out_unit, oh * out_unit, f * 0.25, "#fdae6b", grid=(oh, ow))
+    _box3d(ax, ox, 0.6 + (h - oh) * unit + (oh - 1) * out_unit, out_unit, out_unit, 0.25, "#ff1f5b",
+           zorder=4)
+    ty = 0.25
+    ax.text(0.3 + w * unit / 2, ty, f"{h} x {w} x {c} input", ha="center", fontsize=TITLE_SIZE)
+    ax.text(kx + k * unit / 2, ty, f"{k} x {k} x {c} kernel" + (f" (x {f})" if f > 1 else ""), ha="center",
+            fontsize=TITLE_SIZE)
+    ax.text(ox + ow * out_unit / 2, ty, f"{oh} x {ow} x {f} output", ha="center", fontsize=TITLE_SIZE)
+    ax.add_patch(FancyArrowPatch((kx + k * unit + c * depth_unit * 0.5 + 0.1, 0.6 + h * unit / 2),
+                                 (ox - 0.15, 0.6 + h * unit / 2), arrowstyle="-|>", mutation_scale=20,
+                                 color="#333333"))
+    ax.text((kx + k * unit + ox) / 2 + 0.2, 0.75 + h * unit / 2, "sum over\nall channels", ha="center",
+            fontsize=LABEL_SIZE)
+    ax.set_xlim(0, ox + ow * out_unit + f * 0.25 + 0.5)
+    ax.set_ylim(0, 0.6 + h * unit + max(c * depth_unit, 1.0) * 0.35 + 0.6)
+    ax.set_aspect("equal")
+    return _finish(fig, save)
+
+
+def plot_pooling(image, pool_size=2, stride=None, padding="valid", mode="max", row=0, col=0, save=None):
+    """Input with one pooling window (and the winner for max pooling) next to the pooled output.
+
+    Parameters
+    ----------
+    image : array_like
+        ``(H, W)``.
+    pool_size, stride, padding
+        As in :func:`helpers.conv.max_pool2d`.
+    mode : {"max", "avg"}, optional
+        Which pooling.
+    row, col : int, optional
+        Output cell to highlight.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> x = np.array([[1, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]])
+    >>> fig = plot_pooling(x, row=1, col=0)
+    >>> fig.axes[1].get_title()
+    'max pooled 2 x 2'
+    >>> plt.close(fig)
+    """
+    from helpers import conv
+
+    mode = require_choice("mode", mode, ("max", "avg"))
+    image = np.asarray(image, dtype=float)
+    pool = conv.max_pool2d if mode == "max" else conv.avg_pool2d
+    out = pool(image, pool_size, stride, padding)
+    d = conv.pool_step_details(image, row, col, pool_size, stride, padding, mode)
+    fig = _pyplot_figure((7.5, 3.6))
+    a0 = fig.add_axes([0.02, 0.05, 0.5, 0.8])
+    a1 = fig.add_axes([0.6, 0.15, 0.35, 0.6])
+    p0 = GridPanel(a0, cmap="gray", title=f"input {image.shape[0]} x {image.shape[1]}", annotate_max=12)
+    p0.show(image)
+    top, _, left, _ = d["pad"]
+    r0, c0 = d["rows"][0] - top, d["cols"][0] - left
+    p0.set_boxes("window", [(r0, c0, len(d["rows"]), len(d["cols"]))])
+    if mode == "max":
+        ar, ac = d["argmax"]
+        p0.set_boxes("winner", [(r0 + ar, c0 + ac, 1, 1)], color=HIGHLIGHT_2, linewidth=2.5)
+    name = "max" if mode == "max" else "average"
+    p1 = GridPanel(a1, cmap=VALUE_CMAP, title=f"{name} pooled {out.shape[0]} x {out.shape[1]}")
+    p1.show(out)
+    p1.set_boxes("cell", [(row, col, 1, 1)])
+    return _finish(fig, save)
+
+
+def _layer_label(spec):
+    """Arrow label for one layer spec: "conv 5x5", "pool 2", "dense", ..."""
+    t = spec.get("type", "?")
+    k = spec.get("kernel_size")
+    if isinstance(k, (tuple, list)):
+        k = k[0] if k[0] == k[1] else f"{k[0]}x{k[1]}"
+    s = spec.get("strides", 1)
+    if isinstance(s, (tuple, list)):
+        s = s[0]
+    stride = f" /{s}" if s not in (None, 1) else ""
+    if t in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
+        name = {"Conv2D": "conv", "SeparableConv2D": "sep conv", "DepthwiseConv2D": "dw conv"}[t]
+        return f"{name} {k}x{k}{stride}" if not isinstance(k, str) else f"{name} {k}{stride}"
+    if t in ("MaxPooling2D", "AveragePooling2D"):
+        p = spec.get("pool_size", 2)
+        p = p[0] if isinstance(p, (tuple, list)) else p
+        return ("max " if t.startswith("Max") else "avg ") + f"pool {p}"
+    if t == "GlobalAveragePooling2D":
+        return "global avg"
+    if t == "Flatten":
+        return "flatten"
+    if t == "Dense":
+        return "dense"
+    return t
+
+
+def _shape_label(shape):
+    shape = [v for v in shape if v is not None]
+    return "x".join(str(int(v)) for v in shape)
+
+
+def plot_layer_notation(layers, input_shape=(32, 32, 1), per_row=7, save=None):
+    """The shorthand block diagram of a network: boxes "28x28x6" joined by arrows "conv 5x5", "pool 2".
+
+    Parameters
+    ----------
+    layers : list of dict
+        Layer specs, e.g. ``{"type": "Conv2D", "filters": 6, "kernel_size": 5}``
+        (see :func:`helpers.shapes.summarize`).
+    input_shape : tuple, optional
+        ``(H, W, C)`` of the input.
+    per_row : int, optional
+        Boxes per row before wrapping.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> lenet = [{"type": "Conv2D", "filters": 6, "kernel_size": 5},
+    ...          {"type": "AveragePooling2D", "pool_size": 2}]
+    >>> fig = plot_layer_notation(lenet, (32, 32, 1))
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['32x32x1', 'conv 5x5', '28x28x6', 'avg pool 2', '14x14x6']
+    >>> plt.close(fig)
+    """
+    from helpers import shapes
+
+    summary = shapes.summarize(tuple(input_shape), list(layers))
+    boxes = [_shape_label(input_shape)] + [_shape_label(r["output_shape"]) for r in summary.rows]
+    arrows = [_layer_label(spec) for spec in layers]
+    per_row = require_positive_int("per_row", per_row)
+    n = len(boxes)
+    nrows = -(-n // per_row)
+    fig = _pyplot_figure((1.55 * min(n, per_row) + 0.4, 1.5 * nrows + 0.2))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_axis_off()
+    bw, bh, gap = 0.95, 0.55, 0.6
+    for i, label in enumerate(boxes):
+        r, c = divmod(i, per_row)
+        x = 0.2 + c * (bw + gap)
+        y = (nrows - 1 - r) * 1.5 + 0.5
+        ax.add_patch(Rectangle((x, y), bw, bh, facecolor="#deebf7", edgecolor="#08519c", linewidth=1.5))
+        ax.text(x + bw / 2, y + bh / 2, label, ha="center", va="center", fontsize=LABEL_SIZE)
+        if i < len(arrows):
+            lab = arrows[i]
+            if c < per_row - 1 and i + 1 < n:
+                ax.add_patch(FancyArrowPatch((x + bw, y + bh / 2), (x + bw + gap, y + bh / 2), arrowstyle="-|>",
+                                             mutation_scale=12, color="#333333"))
+                ax.text(x + bw + gap / 2, y + bh + 0.08, lab, ha="center", va="bottom", fontsize=LABEL_SIZE - 1)
+            else:
+                ax.add_patch(FancyArrowPatch((x + bw / 2, y), (0.2 + bw / 2, y - 1.5 + bh), arrowstyle="-|>",
+                                             mutation_scale=12, color="#999999", connectionstyle="arc3,rad=0.05"))
+                ax.text(x + bw / 2 + 0.05, y - 0.1, lab, ha="left", va="top", fontsize=LABEL_SIZE - 1)
+    ax.set_xlim(0, 0.4 + min(n, per_row) * (bw + gap))
+    ax.set_ylim(0, nrows * 1.5 + 0.2)
+    return _finish(fig, save)
+
+
+def plot_learning_curves(history, metrics=("loss", "accuracy"), save=None):
+    """Training and validation curves, one panel per metric.
+
+    Parameters
+    ----------
+    history : keras.callbacks.History or dict
+        ``model.fit(...)``'s return value or its ``.history`` dict.
+    metrics : sequence of str, optional
+        Which metrics to plot (missing ones are skipped).
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> h = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7], "accuracy": [0.5, 0.7, 0.8]}
+    >>> fig = plot_learning_curves(h)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['loss', 'accuracy']
+    >>> plt.close(fig)
+    """
+    hist = getattr(history, "history", history)
+    if not isinstance(hist, dict):
+        raise TypeError(f"history must be a keras History or a dict, got {type(history).__name__}")
+    shown = [m for m in metrics if m in hist]
+    if not shown:
+        raise ValueError(f"history has none of the metrics {list(metrics)}; it has {sorted(hist)}")
+    fig = _pyplot_figure((4.6 * len(shown), 3.4))
+    for i, m in enumerate(shown):
+        ax = fig.add_subplot(1, len(shown), i + 1)
+        epochs = np.arange(1, len(hist[m]) + 1)
+        ax.plot(epochs, hist[m], "o-", color="#0072b2", label="training")
+        if f"val_{m}" in hist:
+            ax.plot(np.arange(1, len(hist[f"val_{m}"]) + 1), hist[f"val_{m}"], "s--", color="#e69f00",
+                    label="validation")
+        ax.set_title(m, fontsize=TITLE_SIZE)
+        ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=LABEL_SIZE - 1)
+    fig.tight_layout()
+    return _finish(fig, save)
+
+
+def plot_param_bars(rows, save=None):
+    """Per-layer parameters and multiplications as horizontal bars on a log scale.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Each with ``"name"``, ``"params"`` and ``"multiplications"`` (e.g.
+        ``helpers.shapes.summarize(...).rows``).
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> rows = [{"name": "conv", "params": 156, "multiplications": 117600},
+    ...         {"name": "dense", "params": 850, "multiplications": 840}]
+    >>> fig = plot_param_bars(rows)
+    >>> fig.axes[0].get_xscale()
+    'log'
+    >>> plt.close(fig)
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("rows must contain at least one layer")
+    names = [str(r["name"]) for r in rows]
+    params = np.array([max(int(r["params"]), 0) for r in rows], dtype=float)
+    mults = np.array([max(int(r["multiplications"]), 0) for r in rows], dtype=float)
+    y = np.arange(len(rows))
+    fig = _pyplot_figure((8, 0.38 * len(rows) + 1.4))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.barh(y - 0.2, np.where(params > 0, params, np.nan), height=0.4, color="#0072b2", label="parameters")
+    ax.barh(y + 0.2, np.where(mults > 0, mults, np.nan), height=0.4, color="#e69f00", label="multiplications")
+    ax.set_yticks(y, names, fontsize=LABEL_SIZE - 1)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("count (log scale)", fontsize=LABEL_SIZE)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=LABEL_SIZE - 1, loc="lower right")
+    fig.tight_layout()
+    return _finish(fig, save)
+
+
+def _layer_tuple(spec):
+    """(kernel, stride, dilation) from a tuple or a dict {"kernel", "stride", "dilation"}."""
+    if isinstance(spec, dict):
+        return (int(spec["kernel"]), int(spec.get("stride", 1)), int(spec.get("dilation", 1)))
+    spec = tuple(spec)
+    return (int(spec[0]), int(spec[1]) if len(spec) > 1 else 1, int(spec[2]) if len(spec) > 2 else 1)
+
+
+def receptive_field_tower(layers, input_size, unit):
+    """Per-layer masks and unit centres for the receptive-field tower (input first).
+
+    Parameters
+    ----------
+    layers : sequence of tuples
+        ``(kernel, stride[, dilation])`` per layer (valid padding), as :func:`helpers.shapes.receptive_field`.
+    input_size : int
+        Length of the input axis.
+    unit : int
+        Unit of the last layer.
+
+    Returns
+    -------
+    masks : list of numpy.ndarray of bool
+        For the input and every layer: which of its units feed ``unit``.
+    positions : list of list of float
+        Centre of every unit in input coordinates.
+    sizes : list of int
+        Number of units per layer (input first).
+
+    Examples
+    --------
+    >>> masks, positions, sizes = receptive_field_tower([(3, 1), (3, 1)], 7, 1)
+    >>> sizes, [m.astype(int).tolist() for m in masks][1], positions[2]
+    ([7, 5, 3], [0, 1, 1, 1, 0], [2.0, 3.0, 4.0])
+    """
+    from helpers import shapes
+
+    stack = [_layer_tuple(spec) for spec in layers]
+    sizes = [input_size]
+    for k, s, d in stack:
+        sizes.append(shapes.conv_output_size(sizes[-1], k, stride=s, dilation=d))
+    masks, positions = [], []
+    start, jump = 0.0, 1.0
+    for i, size in enumerate(sizes):
+        if i > 0:
+            k, s, d = stack[i - 1]
+            start = start + (d * (k - 1)) / 2 * jump
+            jump = jump * s
+        positions.append([start + j * jump for j in range(size)])
+        if i == len(sizes) - 1:
+            m = np.zeros(size, dtype=bool)
+            m[unit] = True
+        else:
+            m = np.asarray(shapes.receptive_field_mask(stack[i:], size, unit), dtype=bool)
+        masks.append(m)
+    return masks, positions, sizes
+
+
+def plot_receptive_field(layers, input_size=16, unit=None, save=None):
+    """Which input pixels one output unit sees (2-D), next to the layer-by-layer tower of units.
+
+    Parameters
+    ----------
+    layers : sequence of tuples
+        ``(kernel, stride[, dilation])`` per layer, valid padding (as :func:`helpers.shapes.receptive_field`).
+    input_size : int, optional
+        Input height = width.
+    unit : int, optional
+        Output unit (row = column index); the middle one by default.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_receptive_field([(3, 1), (3, 1)], input_size=9, unit=2)
+    >>> fig.axes[0].get_title()
+    'input pixels seen by unit (2, 2): 25'
+    >>> plt.close(fig)
+    """
+    from helpers import shapes
+
+    input_size = require_positive_int("input_size", input_size)
+    layers = list(layers)
+    layers = [_layer_tuple(spec) for spec in layers]
+    masks, positions, sizes = receptive_field_tower(layers, input_size, 0)
+    unit = sizes[-1] // 2 if unit is None else require_nonneg_int("unit", unit)
+    if unit >= sizes[-1]:
+        raise ValueError(f"unit must be between 0 and {sizes[-1] - 1} (the output has {sizes[-1]} units), got {unit}")
+    masks, positions, sizes = receptive_field_tower(layers, input_size, unit)
+    m = np.asarray(shapes.receptive_field_mask(layers, input_size, unit), dtype=bool)
+    view = ReceptiveFieldView(figure=_pyplot_figure((10.0, 4.2)))
+    view.update(np.outer(m, m), masks, positions, unit=(unit, unit))
+    return _finish(view.figure, save)
+
