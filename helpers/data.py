@@ -163,16 +163,21 @@ def _stratified_split(y: np.ndarray, validation: float, test: float, seed: int):
     """Index arrays (train, val, test) of a stratified split."""
     from sklearn.model_selection import train_test_split
 
+    def split(indices, size, random_state):
+        try:
+            return train_test_split(indices, test_size=size, stratify=y[indices], random_state=random_state)
+        except ValueError:  # too few images to give every class a place in both parts: plain random split
+            return train_test_split(indices, test_size=size, random_state=random_state)
+
     idx = np.arange(len(y))
     rest, test_idx = (idx, idx[:0])
     if test > 0:
-        rest, test_idx = train_test_split(idx, test_size=test, stratify=y, random_state=seed)
+        rest, test_idx = split(idx, test, seed)
     val_idx = idx[:0]
     train_idx = rest
     if validation > 0:
         # validation is a fraction of the whole dataset, so rescale it to the remaining part
-        frac = validation / (1.0 - test)
-        train_idx, val_idx = train_test_split(rest, test_size=frac, stratify=y[rest], random_state=seed + 1)
+        train_idx, val_idx = split(rest, validation / (1.0 - test), seed + 1)
     return np.sort(train_idx), np.sort(val_idx), np.sort(test_idx)
 
 
@@ -341,14 +346,17 @@ def few_shot(split: Split, per_class, seed=0) -> Split:
         raise TypeError(f"split must be a Split (from helpers.data), got {type(split).__name__}")
     per_class = require_positive_int("per_class", per_class)
     seed = _require_seed(seed)
+    counts = np.bincount(split.y_train, minlength=split.n_classes)
+    if per_class > counts.min():
+        c = int(counts.argmin())
+        raise ValueError(
+            f"per_class must be at most {counts.min()} (the training examples of the smallest class, "
+            f"{split.class_names[c] if split.class_names else c}), got {per_class}"
+        )
     rng = np.random.default_rng(seed)
     chosen = []
     for c in range(split.n_classes):
         idx = np.flatnonzero(split.y_train == c)
-        if len(idx) < per_class:
-            raise ValueError(
-                f"per_class must be at most {len(idx)} (the training examples of class {c}), got {per_class}"
-            )
         chosen.append(np.sort(rng.choice(idx, size=per_class, replace=False)))
     keep = np.concatenate(chosen)
     return _copy_split(

@@ -1,0 +1,340 @@
+"""Tests for helpers.data: offline datasets, splits, MNIST from disk, images and tiny grids."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from helpers import data
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+def _hashes(x):
+    return [hash(im.tobytes()) for im in x]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# load_digits_32
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_digits_32_shapes_types_and_range(digits):
+    split = data.load_digits_32()
+    n = len(digits.target)
+    sizes = [len(split.y_train), len(split.y_val), len(split.y_test)]
+    assert sum(sizes) == n
+    assert abs(sizes[2] - 0.2 * n) <= 1 and abs(sizes[1] - 0.15 * n) <= 1
+    for x, y in ((split.x_train, split.y_train), (split.x_val, split.y_val), (split.x_test, split.y_test)):
+        assert x.shape[1:] == (32, 32, 1) and x.dtype == np.float32
+        assert x.shape[0] == y.shape[0]
+        assert 0.0 <= x.min() and x.max() <= 1.0
+        assert np.issubdtype(y.dtype, np.integer)
+    # the 2-pixel frame is empty, like MNIST in LeNet-5's input
+    x = split.x_train[..., 0]
+    assert np.all(x[:, :2, :] == 0) and np.all(x[:, -2:, :] == 0) and np.all(x[:, :, :2] == 0)
+    assert split.x_train.max() == 1.0
+    assert split.n_classes == 10 and split.image_shape == (32, 32, 1)
+
+
+def test_digits_32_labels_match_sklearn_counts_and_no_overlap(digits):
+    split = data.load_digits_32()
+    all_y = np.concatenate([split.y_train, split.y_val, split.y_test])
+    np.testing.assert_array_equal(np.bincount(all_y), np.bincount(digits.target))
+    h_train, h_val, h_test = map(set, map(_hashes, (split.x_train, split.x_val, split.x_test)))
+    assert not (h_train & h_val) and not (h_train & h_test) and not (h_val & h_test)
+    assert len(h_train | h_val | h_test) == len(digits.target)  # every image used exactly once
+
+
+def test_digits_32_upscaling_preserves_the_digit(digits):
+    from skimage.transform import resize
+
+    for index in (0, 5, 100, 1796):
+        big = data.digit_image(index)
+        small = resize(big[2:30, 2:30], (8, 8), anti_aliasing=True)
+        original = digits.images[index] / 16.0
+        corr = np.corrcoef(small.ravel(), original.ravel())[0, 1]
+        assert corr > 0.9, (index, corr)
+    split = data.load_digits_32()
+    all_h = _hashes(np.concatenate([split.x_train, split.x_val, split.x_test])[..., 0])
+    all_y = np.concatenate([split.y_train, split.y_val, split.y_test])
+    where = dict(zip(all_h, all_y, strict=True))
+    for index in (0, 7, 1234):
+        assert where[hash(data.digit_image(index).tobytes())] == digits.target[index]
+
+
+def test_digits_32_is_stratified():
+    split = data.load_digits_32(validation=0.2, test=0.25, seed=3)
+    total = np.bincount(np.concatenate([split.y_train, split.y_val, split.y_test]))
+    for y, frac in ((split.y_val, 0.2), (split.y_test, 0.25)):
+        counts = np.bincount(y, minlength=10)
+        assert np.all(np.abs(counts - frac * total) <= 1.5), counts
+
+
+def test_digits_32_determinism_and_fresh_copies():
+    a = data.load_digits_32(seed=4)
+    b = data.load_digits_32(seed=4)
+    c = data.load_digits_32(seed=5)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    assert not np.array_equal(a.y_train, c.y_train)
+    a.x_train[:] = -1  # modifying a result must not touch the cache
+    assert data.load_digits_32(seed=4).x_train.min() == 0.0
+
+
+def test_digits_32_without_validation_and_summary():
+    split = data.load_digits_32(validation=0, test=0.5)
+    assert len(split.y_val) == 0 and split.x_val.shape[1:] == (32, 32, 1)
+    text = split.summary()
+    assert "1,797" in text and "32x32x1" in text and f"train {len(split.y_train):,}" in text
+    assert str(split) == text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "pattern"),
+    [
+        ({"validation": 1.0}, ValueError, "validation"),
+        ({"test": -0.1}, ValueError, "test"),
+        ({"validation": 0.5, "test": 0.5}, ValueError, "validation \\+ test"),
+        ({"validation": "0.1"}, TypeError, "validation"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": 1.5}, TypeError, "seed"),
+    ],
+)
+def test_digits_32_bad_arguments(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        data.load_digits_32(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# select, load_digits_subset, few_shot
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_select_remaps_labels_in_the_given_order():
+    full = data.load_digits_32()
+    sub = data.select(full, [7, 2])
+    assert sub.n_classes == 2 and sub.class_names == ("7", "2")
+    for part in ("train", "val", "test"):
+        y_full = getattr(full, f"y_{part}")
+        x_full = getattr(full, f"x_{part}")
+        y_sub = getattr(sub, f"y_{part}")
+        assert set(y_sub.tolist()) <= {0, 1}
+        assert (y_sub == 0).sum() == (y_full == 7).sum() and (y_sub == 1).sum() == (y_full == 2).sum()
+        np.testing.assert_array_equal(getattr(sub, f"x_{part}")[y_sub == 0], x_full[y_full == 7])
+
+
+def test_load_digits_subset_equals_select():
+    a = data.load_digits_subset(range(5))
+    b = data.select(data.load_digits_32(), [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(a.y_train, b.y_train)
+    np.testing.assert_array_equal(a.x_test, b.x_test)
+    assert int(a.y_train.max()) == 4
+
+
+def test_select_errors():
+    full = data.load_digits_32()
+    with pytest.raises(ValueError, match="between 0 and 9"):
+        data.select(full, [3, 10])
+    with pytest.raises(ValueError, match="repeat"):
+        data.select(full, [1, 1])
+    with pytest.raises(ValueError, match="at least one"):
+        data.select(full, [])
+    with pytest.raises(TypeError, match="split"):
+        data.select("digits", [1])
+    with pytest.raises(TypeError, match="classes"):
+        data.select(full, 3)
+
+
+@pytest.mark.parametrize("per_class", [1, 2, 5, 20])
+def test_few_shot_counts_and_subset(per_class):
+    full = data.load_digits_32()
+    small = data.few_shot(full, per_class, seed=1)
+    np.testing.assert_array_equal(np.bincount(small.y_train, minlength=10), [per_class] * 10)
+    full_h = dict(zip(_hashes(full.x_train), full.y_train, strict=True))
+    for h, y in zip(_hashes(small.x_train), small.y_train, strict=True):
+        assert full_h[h] == y  # drawn from the training set, with the right label
+    np.testing.assert_array_equal(small.x_test, full.x_test)
+    np.testing.assert_array_equal(small.y_val, full.y_val)
+
+
+def test_few_shot_determinism_and_errors():
+    full = data.load_digits_32()
+    a, b, c = (data.few_shot(full, 3, seed=s) for s in (0, 0, 1))
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    assert not np.array_equal(a.x_train, c.x_train)
+    smallest = np.bincount(full.y_train).min()
+    with pytest.raises(ValueError, match=f"at most {smallest}"):
+        data.few_shot(full, 1000)
+    with pytest.raises(ValueError, match="per_class"):
+        data.few_shot(full, 0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# load_handwritten_digits (MNIST only from disk)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _write_mnist(path, n_train=40, n_test=10):
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        y_train=np.arange(n_train) % 10,
+        x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        y_test=np.arange(n_test) % 10,
+    )
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("helpers.data tried to open a network connection")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_mnist_from_explicit_path(tmp_path, capsys, no_network):
+    path = tmp_path / "mnist.npz"
+    _write_mnist(path)
+    split = data.load_handwritten_digits(mnist_path=path, validation=0.25)
+    out = capsys.readouterr().out
+    assert "Using MNIST from" in out and str(path) in out and "50 images" in out
+    assert split.name == "mnist-32"
+    assert (len(split.y_train), len(split.y_val), len(split.y_test)) == (30, 10, 10)
+    assert split.x_train.shape[1:] == (32, 32, 1) and split.x_train.dtype == np.float32
+    with np.load(path) as f:
+        raw_test = f["x_test"]
+    np.testing.assert_allclose(split.x_test[:, 2:30, 2:30, 0], raw_test / 255.0, rtol=1e-6)
+    assert np.all(split.x_test[:, :2] == 0) and np.all(split.x_test[:, :, -2:] == 0)
+
+
+def test_mnist_from_keras_cache(tmp_path, monkeypatch, capsys, no_network):
+    (tmp_path / "datasets").mkdir()
+    _write_mnist(tmp_path / "datasets" / "mnist.npz")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    split = data.load_handwritten_digits(prefer_mnist=True)
+    assert split.name == "mnist-32" and "Using MNIST from" in capsys.readouterr().out
+    # without prefer_mnist the small digits are used even if MNIST is there
+    split = data.load_handwritten_digits()
+    assert split.name == "digits-32" and "scikit-learn's digits (1,797 images" in capsys.readouterr().out
+
+
+def test_mnist_missing_falls_back_without_downloading(tmp_path, monkeypatch, capsys, no_network):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    split = data.load_handwritten_digits(prefer_mnist=True)
+    out = capsys.readouterr().out
+    assert "No MNIST file" in out and "Using scikit-learn's digits" in out
+    assert split.name == "digits-32" and split.x_train.shape[1:] == (32, 32, 1)
+    assert not (tmp_path / "datasets" / "mnist.npz").exists()
+
+
+def test_load_handwritten_digits_errors():
+    with pytest.raises(TypeError, match="prefer_mnist"):
+        data.load_handwritten_digits(prefer_mnist="yes")
+    with pytest.raises(TypeError, match="mnist_path"):
+        data.load_handwritten_digits(mnist_path=3)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", data.available_images())
+def test_every_available_image_loads_offline(name, no_network):
+    img = data.load_image(name)
+    assert img.dtype == np.float64 and img.ndim in (2, 3)
+    assert img.min() >= 0 and img.max() <= 1 and img.max() > img.min()
+    if img.ndim == 3:
+        assert img.shape[-1] == 3
+    assert data.load_image(name, gray=True).ndim == 2
+
+
+def test_load_image_values_and_resize():
+    import skimage.data
+
+    np.testing.assert_allclose(data.load_image("camera"), skimage.data.camera() / 255.0)
+    small = data.load_image("astronaut", size=(40, 30))
+    assert small.shape == (40, 30, 3)
+    assert data.load_image("coins", size=16).shape == (16, 16)
+    img = data.load_image("camera")
+    img[:] = 0  # a copy: the cache is untouched
+    assert data.load_image("camera").max() > 0
+
+
+def test_load_image_errors():
+    with pytest.raises(ValueError, match="name must be one of.*'camera'.*'grace_hopper'"):
+        data.load_image("lena")
+    with pytest.raises(TypeError, match="name"):
+        data.load_image(3)
+    with pytest.raises(TypeError, match="gray"):
+        data.load_image("camera", gray="no")
+    with pytest.raises(ValueError, match="size"):
+        data.load_image("camera", size=0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# small_grid, digit_image
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_small_grid_edge_is_the_classic_example():
+    grid = data.small_grid()
+    assert grid.shape == (6, 6) and np.issubdtype(grid.dtype, np.integer)
+    assert np.all(grid[:, :3] == 10) and np.all(grid[:, 3:] == 0)
+    np.testing.assert_array_equal(data.small_grid("horizontal_edge"), grid.T)
+    grid[:] = 1
+    assert data.small_grid()[0, 5] == 0  # fresh array each call
+
+
+@pytest.mark.parametrize("kind", ["ramp", "pool", "checker", "square"])
+def test_other_grids_are_small_integer_arrays(kind):
+    grid = data.small_grid(kind)
+    assert grid.ndim == 2 and max(grid.shape) <= 8 and np.issubdtype(grid.dtype, np.integer)
+    assert len(np.unique(grid)) >= 2
+
+
+def test_small_grid_unknown_kind():
+    with pytest.raises(ValueError, match="kind must be one of.*'edge'"):
+        data.small_grid("diagonal")
+
+
+def test_digit_image_sizes_and_errors(digits):
+    np.testing.assert_allclose(data.digit_image(3, size=8), digits.images[3] / 16.0, rtol=1e-6)
+    img = data.digit_image(3, size=48)
+    assert img.shape == (48, 48) and 0 <= img.min() and img.max() <= 1
+    with pytest.raises(ValueError, match="index"):
+        data.digit_image(1797)
+    with pytest.raises(ValueError, match="size"):
+        data.digit_image(0, size=4)
+    with pytest.raises(TypeError, match="index"):
+        data.digit_image(1.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# No TensorFlow
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_data_never_imports_tensorflow():
+    code = textwrap.dedent(
+        """
+        import sys
+        import helpers
+        from helpers import data
+        data.load_digits_32(); data.load_image("camera"); data.small_grid(); data.digit_image(0)
+        assert "tensorflow" not in sys.modules and "keras" not in sys.modules, "TensorFlow was imported"
+        assert "helpers.models" not in sys.modules
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
