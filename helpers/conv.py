@@ -225,7 +225,7 @@ def conv2d_single_step(window, kernel, bias=0.0):
     kernel : array_like
         One filter, the same shape as ``window``.
     bias : float, optional
-        Added once to the sum (default 0).
+        Added once to the sum (default 0); a one-element array such as shape ``(1, 1, 1)`` works too.
 
     Returns
     -------
@@ -246,10 +246,12 @@ def conv2d_single_step(window, kernel, bias=0.0):
     if window.shape != kernel.shape:
         raise ValueError(f"window and kernel must have the same shape, got {window.shape} and {kernel.shape}")
     try:
-        bias = float(bias)
+        bias_arr = np.asarray(bias, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"bias must be a number, got {bias!r} ({type(bias).__name__})") from exc
-    return float(np.sum(window * kernel) + bias)
+    if bias_arr.size != 1:
+        raise ValueError(f"bias must be a single number (e.g. shape (1, 1, 1)), got shape {bias_arr.shape}")
+    return float(np.sum(window * kernel) + bias_arr.reshape(()))
 
 
 def conv2d_naive(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1):

@@ -581,6 +581,14 @@ def test_error_filter2d_inputs():
 def test_error_single_step_shapes():
     with pytest.raises(ValueError, match="window and kernel must have the same shape"):
         conv2d_single_step(np.zeros((3, 3)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="bias must be a single number"):
+        conv2d_single_step(np.zeros((3, 3)), np.zeros((3, 3)), bias=[1.0, 2.0])
+    with pytest.raises(TypeError, match="bias must be a number"):
+        conv2d_single_step(np.zeros((3, 3)), np.zeros((3, 3)), bias="b")
+
+
+def test_single_step_accepts_a_one_element_bias_array():
+    assert conv2d_single_step(np.ones((2, 2)), np.ones((2, 2)), np.full((1, 1, 1), 0.5)) == 4.5
 
 
 def test_error_pad2d_arguments():
