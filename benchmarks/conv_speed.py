@@ -5,12 +5,19 @@ Goal: ``conv2d`` within 1.5x of ``tf.nn.conv2d`` on two layer-sized cases, "vali
 * A: x (32, 32, 32, 3), kernel (3, 3, 3, 16)   (a first layer on CIFAR-sized images)
 * B: x (8, 64, 64, 16), kernel (3, 3, 16, 32)  (a middle layer)
 
-Prints the median time (ms), the throughput in GFLOP/s (2 x multiplications / time), the ratio
-``conv2d / tf.nn.conv2d`` and whether the goal is met. ``conv2d_naive`` is far too slow for the
-full cases; it is timed once on the first image of the batch only, and its time is scaled up by
-the batch size (said so in its row). Everything is float32, as TensorFlow uses.
+``tf.nn.conv2d`` and ``conv2d`` are timed in turn (30 rounds, after a warm-up) so that other work
+on the machine slows both alike. Prints the median time (ms), the throughput in GFLOP/s
+(2 x multiplications / time), the ratio ``conv2d / tf.nn.conv2d`` and whether the goal is met.
+Everything is float32, as TensorFlow uses.
 
-Run: ``.venv/bin/python benchmarks/conv_speed.py`` (about 30 s on a 2-core laptop).
+``conv2d_naive`` is far too slow for the full cases: it is timed once on a subset (the first image,
+cropped to at most 34 x 34) and its time is scaled up by the ratio of multiplications (its row says
+so). Where threadpoolctl is installed (it comes with scikit-learn), ``conv2d`` is also timed with
+numpy's BLAS limited to one thread (ratio against ``tf.nn.conv2d`` timed in the same rounds): on a
+shared, busy machine a second BLAS thread often waits for a free core, which the load average line
+helps to spot.
+
+Run: ``.venv/bin/python benchmarks/conv_speed.py`` (about 30 s on a 2-core laptop, under a minute when busy).
 """
 
 from __future__ import annotations
@@ -47,6 +54,39 @@ def median_ms(fn, repeats, warmup=2):
     return 1000 * statistics.median(times)
 
 
+def interleaved_medians_ms(fns, repeats, warmup=2):
+    """Median times (ms) of several functions run in turn, so a busy machine slows them all alike."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, bucket in zip(fns, times, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - t0)
+    return [1000 * statistics.median(bucket) for bucket in times]
+
+
+def blas_description():
+    """numpy's BLAS and its thread count (read only; nothing is changed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS threads unknown (threadpoolctl not installed)"
+    infos = {(i["internal_api"], i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "blas"}
+    return ", ".join(f"{api} {n} threads" for api, n in sorted(infos)) or "BLAS unknown"
+
+
+def one_blas_thread():
+    """A context manager limiting BLAS to one thread (threadpoolctl), or None if unavailable."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def multiplications(y_shape, k_shape):
     """Multiplications of a convolution: output cells x kernel volume."""
     kh, kw, c_in, _ = k_shape
@@ -57,7 +97,12 @@ def main():
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}, tensorflow {tf.__version__}, {os.cpu_count()} CPU cores, float32")
+    print(f"numpy {np.__version__} ({blas_description()}), tensorflow {tf.__version__}, "
+          f"{os.cpu_count()} CPU cores, float32")
+    if hasattr(os, "getloadavg"):
+        load = os.getloadavg()[0]
+        note = "  (busy machine: timings are noisy)" if load > 0.75 * (os.cpu_count() or 1) else ""
+        print(f"load average (1 min): {load:.2f}{note}")
     # Warm up TensorFlow (first calls build kernels and thread pools).
     warm_x = tf.constant(rng.normal(size=(8, 64, 64, 16)).astype(np.float32))
     warm_k = tf.constant(rng.normal(size=(3, 3, 16, 32)).astype(np.float32))
@@ -79,17 +124,36 @@ def main():
             assert np.allclose(y, y_tf, atol=1e-3), "conv2d and tf.nn.conv2d disagree"
             flops = 2 * multiplications(y.shape, k_shape)
 
-            t_tf = median_ms(lambda: tf.nn.conv2d(x_tf, k_tf, strides=1, padding=padding.upper()).numpy(), 30)  # noqa: B023
-            t_np = median_ms(lambda: conv2d(x, k, padding=padding), 30)  # noqa: B023
-            t_naive = median_ms(lambda: conv2d_naive(x[:1], k, padding=padding), 1, warmup=0) * x.shape[0]  # noqa: B023
+            t_tf, t_np = interleaved_medians_ms(
+                [lambda: tf.nn.conv2d(x_tf, k_tf, strides=1, padding=padding.upper()).numpy(),  # noqa: B023
+                 lambda: conv2d(x, k, padding=padding)],  # noqa: B023
+                repeats=30,
+            )
+            # The loops are far too slow for the whole batch: time them once on a subset (one image, at most
+            # 34 x 34) and scale by the number of multiplications.
+            subset = x[:1, :34, :34]
+            t_sub = median_ms(lambda: conv2d_naive(subset, k, padding=padding), 1, warmup=0)  # noqa: B023
+            t_naive = t_sub * multiplications(y.shape, k_shape) / multiplications(
+                conv2d(subset, k, padding=padding).shape, k_shape)
 
             rows = [
-                ("conv2d_naive (1 image, x batch)", t_naive),
-                ("helpers.conv.conv2d", t_np),
-                ("tf.nn.conv2d", t_tf),
+                ("conv2d_naive (scaled from subset)", t_naive, t_naive / t_tf),
+                ("helpers.conv.conv2d", t_np, t_np / t_tf),
+                ("tf.nn.conv2d", t_tf, 1.0),
             ]
-            for fname, t in rows:
-                print(f"{label:<10}{fname:<34}{t:>11.2f}{flops / (t / 1000) / 1e9:>10.2f}{t / t_tf:>12.2f}x")
+            limiter = one_blas_thread()
+            if limiter is not None:
+                # On a shared, busy machine a second BLAS thread often waits for a free core, so also time
+                # conv2d with numpy's BLAS on one thread (against tf.nn.conv2d timed in the same rounds).
+                with limiter:
+                    t_tf1, t_np1 = interleaved_medians_ms(
+                        [lambda: tf.nn.conv2d(x_tf, k_tf, strides=1, padding=padding.upper()).numpy(),  # noqa: B023
+                         lambda: conv2d(x, k, padding=padding)],  # noqa: B023
+                        repeats=15,
+                    )
+                rows.insert(2, ("conv2d, numpy BLAS on 1 thread", t_np1, t_np1 / t_tf1))
+            for fname, t, ratio in rows:
+                print(f"{label:<10}{fname:<34}{t:>11.2f}{flops / (t / 1000) / 1e9:>10.2f}{ratio:>12.2f}x")
             ratio = t_np / t_tf
             verdicts.append(f"{label}: conv2d / tf.nn.conv2d = {ratio:.2f}x, goal <= {GOAL}x: "
                             f"{'met' if ratio <= GOAL else 'NOT met'}")
