@@ -970,7 +970,7 @@ def feature_maps(model, images, layer):
     single = arr.ndim == len(expected)
     if single:
         arr = arr[None]
-    if arr.ndim != len(expected) + 1 or any(e is not None and e != a for e, a in zip(expected, arr.shape[1:])):
+    if arr.ndim != len(expected) + 1 or any(e is not None and e != a for e, a in zip(expected, arr.shape[1:], strict=True)):
         raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}) or one image, got {arr.shape}")
     per_model = _EXTRACTORS.setdefault(model, {})
     key = id(target)
