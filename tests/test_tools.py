@@ -56,3 +56,11 @@ def test_normalize_strips_volatile_parts_and_keeps_outputs():
     assert c["outputs"][1]["data"] == {"text/plain": nbtools.WIDGET_PLACEHOLDER}
     assert "widgets" not in out["metadata"] and "version" not in out["metadata"]["language_info"]
     assert nbtools.normalize(out) == out, "normalising twice changes nothing"
+
+
+def test_every_figure_of_make_images_is_committed():
+    import make_images
+
+    missing = [name for name in make_images.FIGURES if not (ROOT / "images" / name).exists()]
+    assert not missing, f"run `make images`: missing {missing}"
+    assert make_images.main(["no_such_figure.png"]) == 1
