@@ -577,6 +577,11 @@ class ConvolutionExplorer(_Explorer):
         self.figure.layout.width, self.figure.layout.height = f"{w}px", f"{h}px"
         return view
 
+    def _set_problem(self, text):
+        super()._set_problem(text)
+        self.products.value = ""
+        self.formula.value = ""
+
     @staticmethod
     def _products_html(details, volume):
         window, products = np.asarray(details["window"]), np.asarray(details["products"])
@@ -1011,6 +1016,12 @@ class LayerStackCalculator(_Explorer):
                 self._busy = False
         elif owner in (c["input_height"], c["input_width"], c["input_channels"]):
             self._mark_custom()
+        elif owner is c["layer_type"]:  # Keras defaults: pooling strides = pool size, convolution strides = 1
+            self._busy = True
+            try:
+                c["strides"].value = c["pool_size"].value if "Pooling" in change["new"] else 1
+            finally:
+                self._busy = False
         self.keras_html.value = ""
         self.state["keras_total"] = None
         self.update()

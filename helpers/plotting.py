@@ -110,8 +110,8 @@ def format_value(value) -> str:
     elif abs(v) >= 1:
         text = f"{v:.1f}"
     else:
-        text = f"{v:.2f}".rstrip("0")
-    return "0" if text in ("-0", "-0.0", "-0.00") else text
+        text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "-0.0", "-0.00", "") else text
 
 
 def new_figure(width: float, height: float, dpi: float = VIEW_DPI) -> Figure:
@@ -642,7 +642,7 @@ class View:
 
     def show_problem(self, text):
         """Hide every axes and write ``text`` in the middle instead of a picture."""
-        for artist in [*self.figure.axes, *self.figure.images]:
+        for artist in [*self.figure.axes, *self.figure.images, *self.figure.artists]:
             if artist.get_visible():
                 artist.set_visible(False)
                 self._hidden_by_problem.append(artist)
@@ -669,8 +669,7 @@ class View:
     @property
     def size_px(self):
         """(width, height) of the PNG in pixels."""
-        w, h = self.figure.get_size_inches() * self.figure.dpi
-        return int(round(w)), int(round(h))
+        return self.figure.canvas.get_width_height()
 
 
 class ConvView(View):

@@ -1,0 +1,487 @@
+"""Headless tests of the explorers: drive ``.controls`` and check ``.state`` / ``.result``.
+
+Every expected value comes from an independent computation (scipy, plain numpy reshapes, brute-force
+perturbation, Keras), never from the code under test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy.signal import correlate2d  # noqa: E402
+
+from helpers import shapes  # noqa: E402
+from helpers.explorers import (  # noqa: E402
+    NETWORK_PRESETS,
+    SLIDERS,
+    ConvolutionExplorer,
+    LayerStackCalculator,
+    PoolingExplorer,
+    ReceptiveFieldExplorer,
+    preset_kernel,
+)
+
+PNG = b"\x89PNG"
+EDGE = np.zeros((6, 6))
+EDGE[:, :3] = 10
+
+
+@pytest.fixture(autouse=True)
+def no_pyplot_leaks():
+    """Explorers draw on their own Figures: nothing may appear in pyplot's registry."""
+    plt.close("all")
+    yield
+    assert plt.get_fignums() == []
+
+
+def _problem_shown(ex):
+    return (isinstance(ex.state["problem"], str) and ex.state["problem"]
+            and "cnn-problem" in ex.status._dom_classes and "Problem" in ex.status.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# ConvolutionExplorer
+# ------------------------------------------------------------------------------------------------
+
+
+def test_import_does_not_load_tensorflow():
+    code = "import sys, helpers.explorers, helpers.plotting; sys.exit('tensorflow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=300).returncode == 0
+
+
+def test_conv_default_matches_scipy():
+    ex = ConvolutionExplorer()
+    expected = correlate2d(EDGE, np.array([[1, 0, -1]] * 3), mode="valid")
+    np.testing.assert_allclose(ex.result[:, :, 0], expected)
+    assert ex.state["problem"] is None
+    assert ex.figure.value[:4] == PNG
+    assert "cnn-status" in ex.status._dom_classes and "cnn-figure" in ex.figure._dom_classes
+    assert ex.status.value.startswith("output 4 x 4 x 1")
+
+
+def test_conv_stride_changes_shape_and_result():
+    ex = ConvolutionExplorer()
+    full = ex.result.copy()
+    ex.controls["stride"].value = 2
+    assert ex.result.shape == (2, 2, 1)
+    np.testing.assert_allclose(ex.result, full[::2, ::2])  # striding = subsampling the stride-1 output
+    assert ex.state["output_shape"] == (2, 2, 1)
+    assert "2 x 2 x 1" in ex.status.value
+
+
+def test_conv_preset_changes_result():
+    ex = ConvolutionExplorer()
+    before = ex.result.copy()
+    for name in ("horizontal edge", "box blur", "sharpen", "identity"):
+        ex.controls["preset"].value = name
+        expected = correlate2d(EDGE, preset_kernel(name, 3), mode="valid")
+        np.testing.assert_allclose(ex.result[:, :, 0], expected, atol=1e-12)
+    assert not np.allclose(before, ex.result)
+    np.testing.assert_allclose(ex.result[:, :, 0], EDGE[1:-1, 1:-1])  # identity keeps the centre pixels
+
+
+def test_conv_random_preset_gives_new_kernel_each_time():
+    ex = ConvolutionExplorer()
+    ex.controls["preset"].value = "random"
+    first = ex.state["kernel"].copy()
+    ex.controls["preset"].value = "identity"
+    ex.controls["preset"].value = "random"
+    assert not np.array_equal(first, ex.state["kernel"])
+    np.testing.assert_allclose(ex.result[:, :, 0], correlate2d(EDGE, ex.state["kernel"], mode="valid"))
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation"), [(1, "valid", 1), (2, 1, 1), (1, "same", 2),
+                                                             (2, "same", 1), (3, 2, 1)])
+def test_conv_every_step_window_and_sum(stride, padding, dilation):
+    ex = ConvolutionExplorer(image="digit")
+    c = ex.controls
+    c["stride"].value, c["padding"].value, c["dilation"].value = stride, padding, dilation
+    x = ex._input()
+    k = ex.state["kernel"]
+    pads = ex.state["pad"]
+    xp = np.pad(x, ((pads[0], pads[1]), (pads[2], pads[3])))
+    oh, ow = ex.result.shape[:2]
+    assert c["step"].max == oh * ow - 1
+    for step in range(oh * ow):
+        c["step"].value = step
+        row, col = divmod(step, ow)
+        assert (ex.state["row"], ex.state["col"]) == (row, col)
+        rows = [row * stride + a * dilation for a in range(3)]
+        cols = [col * stride + b * dilation for b in range(3)]
+        assert ex.state["window_rows"] == rows and ex.state["window_cols"] == cols
+        independent = float((xp[np.ix_(rows, cols)] * k).sum())
+        assert ex.state["products_sum"] == pytest.approx(independent)
+        assert ex.result[row, col, 0] == pytest.approx(independent)
+
+
+def test_conv_padding_same_and_int():
+    ex = ConvolutionExplorer()
+    ex.controls["padding"].value = "same"
+    assert ex.result.shape[:2] == (6, 6)
+    ex.controls["padding"].value = 2
+    expected = correlate2d(np.pad(EDGE, 2), np.array([[1, 0, -1]] * 3), mode="valid")
+    np.testing.assert_allclose(ex.result[:, :, 0], expected)
+
+
+def test_conv_padding_options_follow_kernel_size():
+    ex = ConvolutionExplorer()
+    ex.controls["kernel_size"].value = 5
+    assert list(ex.controls["padding"].options) == ["valid", "same", 0, 1, 2, 3, 4]
+    ex.controls["padding"].value = 4
+    ex.controls["kernel_size"].value = 2
+    assert list(ex.controls["padding"].options) == ["valid", "same", 0, 1]
+    assert ex.controls["padding"].value == 1
+    assert ex.state["padding"] == 1
+
+
+def test_conv_multiplications_and_formula():
+    ex = ConvolutionExplorer(image="camera")
+    ex.controls["kernel_size"].value = 5
+    ex.controls["stride"].value = 2
+    oh, ow, f = ex.result.shape
+    assert ex.state["multiplications"] == oh * ow * f * 5 * 5 * 1
+    assert ex.state["formula"] == shapes.explain_conv_output_size(64, 5, stride=2)
+    assert oh == (64 - 5) // 2 + 1
+
+
+def test_conv_warning_when_stride_does_not_tile():
+    ex = ConvolutionExplorer()
+    assert ex.warning.layout.display == "none" and ex.state["warning"] is None
+    ex.controls["stride"].value = 2  # (6 - 3) / 2 is not whole
+    assert "cnn-warning" in ex.warning._dom_classes
+    assert ex.warning.layout.display != "none"
+    assert "does not tile" in ex.state["warning"]
+    ex.controls["stride"].value = 3  # (6 - 3) / 3 = 1: tiles
+    assert ex.state["warning"] is None
+
+
+def test_conv_kernel_larger_than_input_is_explained():
+    ex = ConvolutionExplorer()
+    ex.controls["kernel_size"].value = 7
+    assert _problem_shown(ex)
+    assert "larger" in ex.state["problem"]
+    assert ex.figure.value[:4] == PNG
+    ex.controls["padding"].value = 1  # 6 + 2 = 8 >= 7: fits again
+    assert ex.state["problem"] is None
+    assert "cnn-problem" not in ex.status._dom_classes
+    assert ex.result.shape == (2, 2, 1)
+
+
+def test_conv_editing_kernel_makes_custom():
+    ex = ConvolutionExplorer()
+    ex._boxes[1][1].value = 2.0
+    assert ex.controls["preset"].value == "custom"
+    kernel = np.array([[1, 0, -1], [1, 2, -1], [1, 0, -1]], dtype=float)
+    np.testing.assert_allclose(ex.state["kernel"], kernel)
+    np.testing.assert_allclose(ex.result[:, :, 0], correlate2d(EDGE, kernel, mode="valid"))
+    ex.controls["stride"].value = 2  # custom kernel survives other changes
+    np.testing.assert_allclose(ex.state["kernel"], kernel)
+    assert len(ex.kernel_grid.children) == 9
+
+
+def test_conv_kernel_grid_follows_kernel_size():
+    ex = ConvolutionExplorer(image="camera")
+    ex.controls["kernel_size"].value = 5
+    assert len(ex.kernel_grid.children) == 25
+    ex.controls["kernel_size"].value = 7
+    assert len(ex.kernel_grid.children) == 0 and "preset" in ex.kernel_note.value
+
+
+def test_conv_rgb_volume_with_filters():
+    ex = ConvolutionExplorer(image="rgb")
+    assert ex.controls["mode"].value == "RGB volume"
+    ex.controls["filters"].value = 3
+    x = ex._input()
+    assert x.shape == (6, 6, 3)
+    assert ex.result.shape == (4, 4, 3)
+    k = ex.state["kernel"]
+    # filter 1: the same kernel slice on every channel, summed over the channels
+    expected = sum(correlate2d(x[:, :, ch], k, mode="valid") for ch in range(3))
+    np.testing.assert_allclose(ex.result[:, :, 0], expected, atol=1e-12)
+    # filter 2: red minus green (identity slices)
+    np.testing.assert_allclose(ex.result[:, :, 1], x[1:-1, 1:-1, 0] - x[1:-1, 1:-1, 1], atol=1e-12)
+    assert ex.state["filters"] == 3 and ex.state["multiplications"] == 4 * 4 * 3 * 9 * 3
+    ex.controls["step"].value = 5
+    assert ex.state["products_sum"] == pytest.approx(ex.result[1, 1, 0])
+    assert "red" in ex.products.value
+
+
+def test_conv_single_channel_ignores_filters_and_grays_colour():
+    ex = ConvolutionExplorer(image="astronaut", mode="single channel")
+    ex.controls["filters"].value = 4
+    assert ex.controls["filters"].disabled
+    assert ex.result.shape == (62, 62, 1)
+    ex.controls["mode"].value = "RGB volume"
+    assert ex.result.shape == (62, 62, 4)
+    assert not ex.controls["filters"].disabled
+
+
+def test_conv_custom_arrays_and_play_link():
+    image = np.arange(25.0).reshape(5, 5)
+    kernel = np.array([[0.0, 1.0], [2.0, 0.0]])
+    ex = ConvolutionExplorer(image=image, kernel=kernel)
+    assert ex.controls["image"].value == "your array" and ex.controls["preset"].value == "custom"
+    np.testing.assert_allclose(ex.result[:, :, 0], correlate2d(image, kernel, mode="valid"))
+    ex.controls["play"].value = 3
+    assert ex.controls["step"].value == 3 and ex.state["step"] == 3
+    before = ex.figure.value
+    ex.controls["step"].value = 7
+    assert ex.figure.value != before
+
+
+def test_conv_bad_arguments_raise():
+    with pytest.raises(ValueError, match="image"):
+        ConvolutionExplorer(image="nope")
+    with pytest.raises(ValueError, match="square"):
+        ConvolutionExplorer(kernel=np.ones((2, 3)))
+
+
+def test_display_hooks():
+    ex = ConvolutionExplorer()
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+
+
+def test_sliders_are_defined_once_and_keyboard_friendly():
+    for name, factory in SLIDERS.items():
+        w = factory()
+        assert w.description, name
+        if hasattr(w, "continuous_update"):
+            assert w.continuous_update is False, name
+    assert SLIDERS["stride"](value=2).value == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# PoolingExplorer
+# ------------------------------------------------------------------------------------------------
+
+
+def _block_pool(x, p, fn):
+    h, w = x.shape[0] // p * p, x.shape[1] // p * p
+    return fn(x[:h, :w].reshape(h // p, p, w // p, p), axis=(1, 3))
+
+
+def test_pooling_default_matches_reshape():
+    ex = PoolingExplorer()
+    x = ex._input()
+    np.testing.assert_allclose(ex.result, _block_pool(x, 2, np.max))
+    ex.controls["mode"].value = "average"
+    np.testing.assert_allclose(ex.result, _block_pool(x, 2, np.mean))
+    assert "cnn-status" in ex.status._dom_classes and ex.figure.value[:4] == PNG
+
+
+def test_pooling_shift():
+    ex = PoolingExplorer()
+    x = ex._input()
+    np.testing.assert_allclose(ex.shifted_result, ex.result)
+    assert ex.state["changed_fraction"] == 0
+    ex.controls["shift"].value = 2
+    shifted = np.hstack([np.zeros((8, 2)), x[:, :-2]])
+    expected = _block_pool(shifted, 2, np.max)
+    np.testing.assert_allclose(ex.shifted_result, expected)
+    changed = ~np.isclose(_block_pool(x, 2, np.max), expected)
+    assert ex.state["changed"] == changed.sum()
+    assert ex.state["changed_fraction"] == pytest.approx(changed.mean())
+    assert f"{changed.sum()} of 16" in ex.status.value
+
+
+def test_pooling_step_window_and_value():
+    ex = PoolingExplorer()
+    ex.controls["pool_size"].value = 3
+    ex.controls["stride"].value = 1
+    x = ex._input()
+    oh, ow = ex.result.shape
+    assert (oh, ow) == (6, 6)
+    for step in (0, 7, 35):
+        ex.controls["step"].value = step
+        r, c = divmod(step, ow)
+        assert ex.state["value"] == x[r:r + 3, c:c + 3].max() == ex.result[r, c]
+
+
+def test_pooling_same_padding_and_problem():
+    ex = PoolingExplorer(image=np.arange(9.0).reshape(3, 3))
+    ex.controls["pool_size"].value = 4
+    assert _problem_shown(ex)
+    ex.controls["padding"].value = "same"
+    assert ex.state["problem"] is None
+    assert ex.result.shape == (2, 2)  # ceil(3 / 2)
+
+
+# ------------------------------------------------------------------------------------------------
+# ReceptiveFieldExplorer
+# ------------------------------------------------------------------------------------------------
+
+
+def _brute_force_mask(layers, n, unit):
+    """Which input rows reach output row ``unit``: push a row of ones through all-ones kernels."""
+    from helpers import conv
+
+    mask = np.zeros(n, dtype=bool)
+    for i in range(n):
+        x = np.zeros((n, 1, 1))
+        x[i] = 1
+        for k, s, d in layers:
+            x = conv.conv2d(x, np.ones((k, 1, 1, 1)), stride=(s, 1), dilation=(d, 1))
+        mask[i] = x[unit, 0, 0] > 0
+    return mask
+
+
+def test_receptive_field_default_and_growth():
+    ex = ReceptiveFieldExplorer()
+    assert ex.state["receptive_field"] == 7  # three 3x3 layers: 1 + 3 * 2
+    fields = []
+    for n in range(1, 7):
+        ex.controls["layer_count"].value = n
+        assert ex.table == shapes.receptive_field(ex.layers)
+        fields.append(ex.state["receptive_field"])
+    assert fields == [1 + 2 * n for n in range(1, 7)]
+    assert "cnn-table" in ex.table_html._dom_classes and "<table" in ex.table_html.value
+
+
+def test_receptive_field_mask_matches_brute_force():
+    ex = ReceptiveFieldExplorer(input_size=24)
+    c = ex.controls
+    c["stride_2"].value = 2
+    c["dilation_3"].value = 2
+    c["unit"].value = 1
+    expected = _brute_force_mask(ex.layers, 24, 1)
+    np.testing.assert_array_equal(ex.state["mask"], expected)
+    assert ex.state["pixels_seen"] == expected.sum() ** 2
+    assert c["unit"].max == ex.state["output_size"] - 1
+
+
+def test_receptive_field_impossible_stack_is_explained():
+    ex = ReceptiveFieldExplorer(input_size=10)
+    ex.controls["layer_count"].value = 6
+    for i in range(1, 7):
+        ex.controls[f"kernel_{i}"].value = 5
+    assert _problem_shown(ex)
+    assert "does not fit" in ex.state["problem"]
+    ex.controls["layer_count"].value = 2
+    assert ex.state["problem"] is None and ex.state["receptive_field"] == 9
+
+
+# ------------------------------------------------------------------------------------------------
+# LayerStackCalculator
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(NETWORK_PRESETS))
+def test_layer_stack_presets_match_summarize(name):
+    calc = LayerStackCalculator()
+    calc.controls["preset"].value = name
+    shape, layers = NETWORK_PRESETS[name]
+    expected = shapes.summarize(shape, layers)
+    assert calc.input_shape == shape
+    assert calc.summary.total_params == expected.total_params == calc.state["total_params"]
+    assert calc.summary.total_multiplications == expected.total_multiplications
+    assert f"{expected.total_params:,}" in calc.table_html.value
+    assert calc.state["problem"] is None
+
+
+def test_layer_stack_published_counts():
+    calc = LayerStackCalculator()
+    calc.controls["preset"].value = "VGG-16"
+    assert calc.summary.total_params == 138_357_544  # VGG-16 as published (and keras.applications)
+    calc.controls["preset"].value = "LeNet-5 (32x32x1)"
+    assert calc.summary.total_params == 61_706
+
+
+def test_layer_stack_impossible_stack_sets_problem():
+    calc = LayerStackCalculator(input_shape=(8, 8, 1))
+    calc.add_layer({"type": "Conv2D", "filters": 4, "kernel_size": 11})
+    assert _problem_shown(calc)
+    assert calc.state["problem"].startswith("layer 5 (Conv2D)")
+    assert calc.summary is not None and len(calc.summary.rows) == 4  # the valid prefix stays on show
+    assert calc.compare_with_keras() is None
+    calc.remove_layer()
+    assert calc.state["problem"] is None
+
+
+def test_layer_stack_buttons_and_controls():
+    calc = LayerStackCalculator(layers=[], input_shape=(28, 28, 1))
+    c = calc.controls
+    c["layer_type"].value = "Conv2D"
+    c["filters"].value = 8
+    c["kernel_size"].value = 3
+    c["add"].click()
+    c["layer_type"].value = "MaxPooling2D"
+    assert c["filters"].layout.display == "none" and c["pool_size"].layout.display != "none"
+    assert c["strides"].value == c["pool_size"].value == 2  # Keras's default for pooling
+    c["add"].click()
+    c["layer_type"].value = "GlobalAveragePooling2D"
+    c["add"].click()
+    assert [spec["type"] for spec in calc.layers] == ["Conv2D", "MaxPooling2D", "GlobalAveragePooling2D"]
+    assert calc.summary.output_shape == (8,)
+    assert calc.summary.total_params == 3 * 3 * 1 * 8 + 8
+    c["remove"].click()
+    assert calc.summary.output_shape == (13, 13, 8)
+
+
+def test_layer_stack_input_change_marks_custom():
+    calc = LayerStackCalculator()
+    calc.controls["preset"].value = "LeNet-5 (32x32x1)"
+    calc.controls["input_height"].value = 28
+    assert calc.controls["preset"].value == "custom"
+    assert calc.summary.rows[0]["output_shape"] == (24, 28, 6)
+
+
+def test_compare_with_keras_lenet():
+    calc = LayerStackCalculator()
+    calc.controls["preset"].value = "LeNet-5 (32x32x1)"
+    import keras
+
+    model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(6, 5), keras.layers.AveragePooling2D(2),
+                              keras.layers.Conv2D(16, 5), keras.layers.AveragePooling2D(2), keras.layers.Flatten(),
+                              keras.layers.Dense(120), keras.layers.Dense(84), keras.layers.Dense(10)])
+    total = calc.compare_with_keras()
+    assert total == model.count_params() == calc.summary.total_params
+    assert calc.state["keras_agrees"] is True
+    assert "agree" in calc.keras_html.value
+
+
+# ------------------------------------------------------------------------------------------------
+# FeatureMapViewer
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(3, 3, name="c1"),
+                             keras.layers.MaxPooling2D(2, name="p1"), keras.layers.Conv2D(2, 3, name="c2"),
+                             keras.layers.Flatten(), keras.layers.Dense(2)])
+
+
+def test_feature_map_viewer(tiny_model):
+    from helpers.explorers import FeatureMapViewer
+
+    image = np.random.default_rng(0).random((12, 12, 1))
+    viewer = FeatureMapViewer(tiny_model, image)
+    assert list(viewer.controls["layer"].options) == ["c1", "p1", "c2"]
+    w, b = tiny_model.get_layer("c1").get_weights()
+    c1 = correlate2d(image[:, :, 0], w[:, :, 0, 0], mode="valid") + b[0]
+    np.testing.assert_allclose(viewer.result, c1, atol=1e-5)
+    assert viewer.controls["channel"].max == 2
+    viewer.controls["channel"].value = 2
+    np.testing.assert_allclose(viewer.result, correlate2d(image[:, :, 0], w[:, :, 0, 2], mode="valid") + b[2],
+                               atol=1e-5)
+    assert viewer.state["has_filter"]
+    viewer.controls["layer"].value = "p1"
+    assert viewer.result.shape == (5, 5) and not viewer.state["has_filter"]
+    viewer.controls["layer"].value = "c2"
+    assert viewer.controls["channel"].max == 1 and viewer.state["channel"] == 1
+    viewer.controls["show_all"].value = True
+    assert viewer.grid_image.value[:4] == PNG and viewer.grid_image.layout.display != "none"
+    assert viewer.figure.value[:4] == PNG

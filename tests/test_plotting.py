@@ -1,0 +1,287 @@
+"""Figures are created and closed, views update their artists in place, and pixels land where they should."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from helpers import conv, plotting, shapes  # noqa: E402
+
+EDGE = np.zeros((6, 6))
+EDGE[:, :3] = 10
+VERTICAL = np.array([[1.0, 0, -1]] * 3)
+
+
+@pytest.fixture(autouse=True)
+def clean_pyplot():
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def _png_to_array(png):
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+# ------------------------------------------------------------------------------------------------
+# public functions: pyplot figures that the caller closes
+# ------------------------------------------------------------------------------------------------
+
+
+LENET = [{"type": "Conv2D", "filters": 6, "kernel_size": 5}, {"type": "AveragePooling2D", "pool_size": 2},
+         {"type": "Conv2D", "filters": 16, "kernel_size": 5}, {"type": "AveragePooling2D", "pool_size": 2},
+         {"type": "Flatten"}, {"type": "Dense", "units": 120}, {"type": "Dense", "units": 84},
+         {"type": "Dense", "units": 10}]
+
+PUBLIC = {
+    "show_grid": lambda: plotting.show_grid(EDGE, title="edge", colorbar=True),
+    "show_images": lambda: plotting.show_images([EDGE, np.ones((4, 4, 3))], titles=["a", "b"], ncols=1),
+    "plot_convolution_step": lambda: plotting.plot_convolution_step(EDGE, VERTICAL, 1, 1, padding=1),
+    "plot_padding": lambda: plotting.plot_padding(EDGE, padding=2),
+    "plot_volume_convolution": lambda: plotting.plot_volume_convolution((8, 8, 3), 3, filters=4, stride=2),
+    "plot_pooling": lambda: plotting.plot_pooling(EDGE, 3, mode="avg", row=1, col=1),
+    "plot_layer_notation": lambda: plotting.plot_layer_notation(LENET, (32, 32, 1), per_row=4),
+    "plot_learning_curves": lambda: plotting.plot_learning_curves({"loss": [1, 0.5], "val_loss": [1.2, 0.8]}),
+    "plot_param_bars": lambda: plotting.plot_param_bars(shapes.summarize((32, 32, 1), LENET).rows),
+    "plot_receptive_field": lambda: plotting.plot_receptive_field([(3, 1), (3, 2), (3, 1, 2)], input_size=20),
+}
+
+
+@pytest.mark.parametrize("name", list(PUBLIC))
+def test_public_functions_return_pyplot_figures(name, tmp_path):
+    fig = PUBLIC[name]()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert fig.number in plt.get_fignums()  # shown inline by the notebook
+    assert plotting.figure_to_png(fig)[:4] == b"\x89PNG"
+    plt.close(fig)
+    assert plt.get_fignums() == []
+
+
+def test_save_writes_a_file(tmp_path):
+    path = tmp_path / "grid.png"
+    fig = plotting.show_grid(EDGE, save=str(path))
+    plt.close(fig)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_show_grid_writes_numbers_only_for_small_grids():
+    fig = plotting.show_grid(EDGE)
+    texts = [t.get_text() for t in fig.axes[0].texts if t.get_visible()]
+    assert texts == [plotting.format_value(v) for v in EDGE.ravel()]
+    fig2 = plotting.show_grid(np.zeros((30, 30)))
+    assert not [t for t in fig2.axes[0].texts if t.get_visible()]
+
+
+def test_plot_convolution_step_shows_the_sum():
+    fig = plotting.plot_convolution_step(EDGE, VERTICAL, row=2, col=1)
+    window = EDGE[2:5, 1:4]
+    expected = f"sum of products = {plotting.format_value((window * VERTICAL).sum())}"
+    assert expected in [t.get_text() for t in fig.texts]
+
+
+def test_layer_notation_labels_follow_the_shapes():
+    fig = plotting.plot_layer_notation(LENET, (32, 32, 1))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for label in ("32x32x1", "28x28x6", "14x14x6", "10x10x16", "5x5x16", "400", "10", "conv 5x5", "avg pool 2"):
+        assert label in texts
+
+
+def test_receptive_field_tower_matches_shapes():
+    layers = [(3, 1), (3, 2), (2, 1, 2)]
+    masks, positions, sizes = plotting.receptive_field_tower(layers, 21, 2)
+    assert sizes == [21, 19, 9, 7]
+    np.testing.assert_array_equal(masks[0], shapes.receptive_field_mask(layers, 21, 2))
+    np.testing.assert_array_equal(masks[2], shapes.receptive_field_mask(layers[2:], 9, 2))
+    assert masks[-1].sum() == 1 and len(positions[3]) == 7
+    # unit centres: each layer's first unit sits in the middle of its receptive field
+    rf = [row["receptive_field"] for row in shapes.receptive_field(layers)]
+    assert [p[0] for p in positions[1:]] == [(r - 1) / 2 for r in rf]
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="2 dimensions"):
+        plotting.show_grid(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="titles"):
+        plotting.show_images([EDGE], titles=["a", "b"])
+    with pytest.raises(ValueError, match="metrics"):
+        plotting.plot_learning_curves({"acc": [1]})
+    with pytest.raises(TypeError, match="history"):
+        plotting.plot_learning_curves([1, 2])
+    with pytest.raises(ValueError, match="unit"):
+        plotting.plot_receptive_field([(3, 1)], input_size=5, unit=3)
+    with pytest.raises(ValueError, match="mode"):
+        plotting.plot_pooling(EDGE, mode="median")
+    plt.close("all")
+
+
+def test_learning_curves_accepts_a_history_object():
+    class History:
+        history = {"loss": [3, 2, 1], "accuracy": [0.1, 0.5, 0.9], "val_accuracy": [0.1, 0.4, 0.7]}
+
+    fig = plotting.plot_learning_curves(History())
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert len(fig.axes[1].lines) == 2
+
+
+def test_format_value():
+    assert [plotting.format_value(v) for v in (0, 10.0, -3, 2.5, 0.125, 123.4, -0.0001)] == \
+        ["0", "10", "-3", "2.5", "0.12", "123", "0"]
+
+
+# ------------------------------------------------------------------------------------------------
+# views: own figures, artists updated in place
+# ------------------------------------------------------------------------------------------------
+
+
+def _conv_step(view, image, kernel, row, col, **kw):
+    d = conv.conv_step_details(image, kernel, row, col, **kw)
+    out = conv.filter2d(image, kernel, **kw)
+    view.update(image, kernel, out, d["rows"], d["cols"], (row, col), d["pad"], d["sum"])
+    return out
+
+
+def test_views_do_not_touch_pyplot():
+    views = [plotting.ConvView(), plotting.VolumeConvView(), plotting.PoolView(), plotting.ReceptiveFieldView(),
+             plotting.FeatureMapView()]
+    _conv_step(views[0], EDGE, VERTICAL, 0, 0)
+    assert views[0].to_png()[:4] == b"\x89PNG"
+    assert plt.get_fignums() == []
+
+
+def test_conv_view_updates_artists_in_place():
+    view = plotting.ConvView()
+    _conv_step(view, EDGE, VERTICAL, 0, 0)
+    png1 = view.to_png()
+    axes = list(view.figure.axes)
+    image_artist = view.output.image
+    window_patches = list(view.input._boxes["window"])
+    texts = list(view.figure.texts)
+    _conv_step(view, EDGE, VERTICAL, 3, 2, padding=1)
+    png2 = view.to_png()
+    _conv_step(view, np.arange(64.0).reshape(8, 8), np.ones((2, 2)), 1, 1, stride=2)
+    png3 = view.to_png()
+    assert view.figure.axes == axes and view.output.image is image_artist
+    assert view.input._boxes["window"][:1] == window_patches[:1]  # the same rectangle, moved
+    assert view.figure.texts == texts
+    assert view.output.image.get_array().shape == (4, 4)
+    sizes = {Image.open(io.BytesIO(p)).size for p in (png1, png2, png3)}
+    assert sizes == {view.size_px}  # fixed size: no jumping layout
+    assert len({png1, png2, png3}) == 3
+
+
+def test_window_box_is_where_the_step_is():
+    view = plotting.ConvView()
+    _conv_step(view, EDGE, VERTICAL, 1, 2, padding=1)
+    box = view.input._boxes["window"][0]
+    # padded coordinates: output (1, 2) with stride 1 reads rows 1..3, columns 2..4
+    assert box.get_x() == pytest.approx(2 - 0.5) and box.get_y() == pytest.approx(1 - 0.5)
+    assert box.get_width() == 3 and box.get_height() == 3 and box.get_visible()
+    cell = view.output._boxes["cell"][0]
+    assert (cell.get_x(), cell.get_y()) == (pytest.approx(1.5), pytest.approx(0.5))
+
+
+def test_dilated_window_outlines_each_tap():
+    view = plotting.ConvView()
+    image = np.arange(49.0).reshape(7, 7)
+    d = conv.conv_step_details(image, VERTICAL, 0, 1, dilation=2)
+    view.update(image, VERTICAL, conv.filter2d(image, VERTICAL, dilation=2), d["rows"], d["cols"], (0, 1),
+                dilation=2)
+    visible = [p for p in view.input._boxes["window"] if p.get_visible()]
+    assert len(visible) == 9
+    assert sorted({p.get_x() + 0.5 for p in visible}) == [1, 3, 5]
+
+
+def test_raster_pixels_show_the_cell_colours():
+    """The numpy-painted grid must put each cell's colormap colour in the right place."""
+    view = plotting.ConvView()
+    image = np.arange(36.0).reshape(6, 6)
+    _conv_step(view, image, VERTICAL, 0, 0)
+    pixels = _png_to_array(view.to_png())
+    panel = view.input
+    panel.ax.apply_aspect()
+    bbox = panel.ax.get_position().transformed(view.figure.transFigure)
+    height_px = view.size_px[1]
+    cmap, norm = panel.image.cmap, panel.image.norm
+    for r, c in [(0, 0), (2, 5), (5, 3)]:
+        # a point a quarter of a cell in from the cell's top-left corner (away from lines and numbers)
+        x = bbox.x0 + (c + 0.2) * bbox.width / 6
+        y = height_px - (bbox.y1 - (r + 0.2) * bbox.height / 6)
+        expected = np.array(cmap(norm(image[r, c]), bytes=True)[:3], dtype=int)
+        got = pixels[int(y), int(x), :3].astype(int)
+        assert np.abs(got - expected).max() <= 3, (r, c, got, expected)
+
+
+def test_raster_numbers_follow_the_data():
+    view = plotting.ConvView()
+    _conv_step(view, EDGE, VERTICAL, 0, 0)
+    assert view.output.labels == [plotting.format_value(v) for v in correlate_valid(EDGE, VERTICAL).ravel()]
+    assert not view.output.visible_texts()  # painted as pixels, not Text artists
+    big = np.random.default_rng(0).random((40, 40))
+    d = conv.conv_step_details(big, VERTICAL, 0, 0)
+    view.update(big, VERTICAL, conv.filter2d(big, VERTICAL), d["rows"], d["cols"], (0, 0))
+    assert view.input.labels == [] and view.output.labels == []
+
+
+def correlate_valid(x, k):
+    kh, kw = k.shape
+    return np.array([[(x[i:i + kh, j:j + kw] * k).sum() for j in range(x.shape[1] - kw + 1)]
+                     for i in range(x.shape[0] - kh + 1)])
+
+
+def test_problem_replaces_the_picture_and_clears():
+    view = plotting.ConvView()
+    _conv_step(view, EDGE, VERTICAL, 0, 0)
+    view.show_problem("kernel 7 is larger than the input 6")
+    assert view.problem_text.get_visible()
+    assert not any(ax.get_visible() for ax in view.figure.axes)
+    assert not any(a.get_visible() for a in view.figure.artists)
+    plain = _png_to_array(view.to_png())
+    assert plain.shape[:2] == view.size_px[::-1]
+    _conv_step(view, EDGE, VERTICAL, 0, 0)
+    assert not view.problem_text.get_visible()
+    assert all(ax.get_visible() for ax in (view.input.ax, view.kernel.ax, view.output.ax))
+
+
+def test_volume_view_hides_unused_filters():
+    view = plotting.VolumeConvView()
+    x = np.random.default_rng(1).random((5, 5, 3))
+    k = np.ones((3, 3, 3, 4))
+    for f in (4, 1, 3):
+        view.update(x, k[..., :f], conv.conv2d(x, k[..., :f]), [0, 1, 2], [0, 1, 2], (0, 0))
+        assert [p.ax.get_visible() for p in view.output_panels] == [j < f for j in range(4)]
+        assert [p.raster.image.get_visible() for p in view.output_panels] == [j < f for j in range(4)]
+        view.to_png()
+
+
+def test_pool_view_marks_changed_cells():
+    x = np.zeros((4, 4))
+    x[1, 1] = 9
+    shifted = np.zeros((4, 4))
+    shifted[1, 2] = 9
+    view = plotting.PoolView()
+    view.update(x, conv.max_pool2d(x), [0, 1], [0, 1], (0, 0), shifted, conv.max_pool2d(shifted),
+                argmax=(1, 1), shift=1)
+    changed = [p for p in view.panels[3]._boxes["changed"] if p.get_visible()]
+    assert sorted((p.get_y() + 0.5, p.get_x() + 0.5) for p in changed) == [(0, 0), (0, 1)]
+    winner = view.panels[0]._boxes["winner"][0]
+    assert (winner.get_y() + 0.5, winner.get_x() + 0.5) == (1, 1)
+
+
+def test_feature_map_view_colour_limits():
+    view = plotting.FeatureMapView()
+    fmap = np.array([[-2.0, 1.0], [0.5, 0.0]])
+    view.update(np.ones((6, 6, 1)), fmap, np.eye(3) - 0.5, "conv", 0)
+    assert view.map_panel.image.get_clim() == (-2.0, 2.0)  # signed: symmetric around zero
+    assert view.map_panel.image.get_cmap().name == plotting.SIGNED_CMAP
+    view.update(np.ones((6, 6, 1)), np.abs(fmap), None, "pool", 0)
+    assert view.map_panel.image.get_clim() == (0.0, 2.0)
+    assert view.map_panel.image.get_cmap().name == plotting.VALUE_CMAP
+    assert not view.filter_ax.get_visible()
