@@ -187,7 +187,7 @@ def process(path: Path, execute: bool = False, timeout: int = 600) -> float:
         import nbformat
         from nbclient import NotebookClient
 
-        node = nbformat.from_dict(nb)
+        node = nbformat.from_dict(_add_ids(nb))
         start = time.perf_counter()
         NotebookClient(node, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
