@@ -54,31 +54,34 @@ def _is_number(value) -> bool:
     return isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.number)
 
 
-def _fmt_number(value) -> str:
+def _fmt_number(value, separators: bool = True) -> str:
     value = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
     if isinstance(value, numbers.Integral):
-        return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value))
+        return f"{int(value):,}" if separators and abs(int(value)) >= 10_000 else str(int(value))
     value = float(value)
     if value.is_integer() and abs(value) < 1e15:
         return f"{value:.1f}"
     return f"{value:.6g}"
 
 
-def _fmt(value, limit: int = 80) -> str:
-    """A short, deterministic description of a value (arrays by shape unless tiny)."""
+def _fmt(value, limit: int = 80, nested: bool = False) -> str:
+    """A short, deterministic description of a value (arrays by shape unless tiny).
+
+    Thousands separators only at the top level, so ``(150528, 147)`` does not read as three numbers.
+    """
     if _is_number(value):
-        return _fmt_number(value)
+        return _fmt_number(value, separators=not nested)
     if isinstance(value, np.ndarray):
         if value.size <= 9 and value.ndim <= 1:
             return np.array2string(value, precision=4, separator=", ")
         return f"array of shape {tuple(value.shape)}"
     if isinstance(value, tuple):
-        inner = ", ".join(_fmt(v, limit) for v in value)
+        inner = ", ".join(_fmt(v, limit, nested=True) for v in value)
         text = f"({inner},)" if len(value) == 1 else f"({inner})"
     elif isinstance(value, list):
-        text = "[" + ", ".join(_fmt(v, limit) for v in value) + "]"
+        text = "[" + ", ".join(_fmt(v, limit, nested=True) for v in value) + "]"
     elif isinstance(value, dict):
-        text = "{" + ", ".join(f"{k}={_fmt(v, limit)}" for k, v in value.items()) + "}"
+        text = "{" + ", ".join(f"{k}={_fmt(v, limit, nested=True)}" for k, v in value.items()) + "}"
     elif callable(value):
         text = f"function {getattr(value, '__name__', type(value).__name__)}"
     else:

@@ -351,3 +351,13 @@ def test_check_model_unbuilt_and_none(capsys, keras):
     assert "keras.Input" in out
     assert checks.check_model(None, expected_params=3) is False
     assert checks.check_model(object(), expected_params=3) is False
+
+
+def test_messages_are_plain_deterministic_text(capsys):
+    # thousands separators only for a lone number: a tuple of counts must not read as more numbers
+    checks.check_value((150_528, 147), (150_528, 147), name="connections")
+    assert "(150528, 147)" in capsys.readouterr().out
+    checks.check_value(14_455_392, 14_455_392, name="weights")
+    assert "14,455,392" in capsys.readouterr().out
+    checks.check_prediction(None, np.float64(30.0), "value")
+    assert "0x" not in capsys.readouterr().out
