@@ -285,3 +285,30 @@ def test_feature_map_view_colour_limits():
     assert view.map_panel.image.get_clim() == (0.0, 2.0)
     assert view.map_panel.image.get_cmap().name == plotting.VALUE_CMAP
     assert not view.filter_ax.get_visible()
+
+
+def test_step_change_redraws_only_the_moving_parts_but_looks_the_same():
+    """The cached-background path must give exactly the picture a full redraw gives."""
+    image = np.arange(36.0).reshape(6, 6)
+    blitted = plotting.ConvView()
+    _conv_step(blitted, image, VERTICAL, 0, 0, padding=1)
+    blitted.to_png()
+    _conv_step(blitted, image, VERTICAL, 3, 4, padding=1)
+    assert not blitted.static_dirty and not any(p.static_changed for p in blitted.panels_all)
+    fresh = plotting.ConvView()
+    _conv_step(fresh, image, VERTICAL, 3, 4, padding=1)
+    np.testing.assert_array_equal(_png_to_array(blitted.to_png()), _png_to_array(fresh.to_png()))
+    _conv_step(blitted, image, VERTICAL, 1, 1, stride=2)  # new output: the background is redrawn
+    assert any(p.static_changed for p in blitted.panels_all)
+    fresh2 = plotting.ConvView()
+    _conv_step(fresh2, image, VERTICAL, 1, 1, stride=2)
+    np.testing.assert_array_equal(_png_to_array(blitted.to_png()), _png_to_array(fresh2.to_png()))
+
+
+def test_encode_png_round_trips():
+    rgba = np.random.default_rng(0).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    decoded = _png_to_array(plotting.encode_png(rgba))
+    np.testing.assert_array_equal(decoded[..., :3], rgba[..., :3])
+    assert (decoded[..., 3] == 255).all()
+    with pytest.raises(ValueError, match="uint8"):
+        plotting.encode_png(rgba.astype(float))
