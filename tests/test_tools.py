@@ -49,13 +49,23 @@ def test_normalize_strips_volatile_parts_and_keeps_outputs():
                          "data": {"text/plain": "1", "application/vnd.jupyter.widget-view+json": {"model_id": "a"}}}]}
     out = nbtools.normalize(_nb([cell]))
     c = out["cells"][0]
-    assert c["execution_count"] is None and "execution" not in c["metadata"] and c["metadata"]["tags"] == ["x"]
+    assert c["execution_count"] == 1 and "execution" not in c["metadata"] and c["metadata"]["tags"] == ["x"]
     assert c["source"] == "print(1)\n1"
     assert [o.get("text") for o in c["outputs"][:1]] == ["real warning\n"]
-    assert c["outputs"][1]["execution_count"] is None
+    assert c["outputs"][1]["execution_count"] == 1
     assert c["outputs"][1]["data"] == {"text/plain": nbtools.WIDGET_PLACEHOLDER}
     assert "widgets" not in out["metadata"] and "version" not in out["metadata"]["language_info"]
     assert nbtools.normalize(out) == out, "normalising twice changes nothing"
+
+
+def test_normalize_numbers_code_cells_by_position_and_leaves_unrun_cells_unnumbered():
+    cells = [{"cell_type": "code", "execution_count": n, "metadata": {}, "source": "x", "outputs": outs}
+             for n, outs in [(12, [{"output_type": "stream", "name": "stdout", "text": "a"}]), (None, []),
+                             (3, [{"output_type": "stream", "name": "stdout", "text": "b"}])]]
+    cells.insert(1, {"cell_type": "markdown", "metadata": {}, "source": "text"})
+    out = nbtools.normalize(_nb(cells))
+    counts = [c.get("execution_count") for c in out["cells"] if c["cell_type"] == "code"]
+    assert counts == [1, None, 3], "nbval needs a count on every cell with outputs; none on unrun cells"
 
 
 def test_every_figure_of_make_images_is_committed():

@@ -95,6 +95,9 @@ def _md_cell(source: str, kind: str) -> dict:
 
 def generate(nb: dict, stem: str) -> dict:
     """Write the generated cells into a notebook dict (navigation at the end; TOC in 00)."""
+    for c in nb["cells"]:
+        if isinstance(c.get("source"), list):
+            c["source"] = "".join(c["source"])
     cells = [c for c in nb["cells"] if c.get("metadata", {}).get("course") != "navigation"]
     for c in cells:
         if c.get("metadata", {}).get("course") == "toc":
@@ -120,12 +123,17 @@ def _clean_stderr(output: dict) -> dict | None:
 
 
 def normalize(nb: dict) -> dict:
-    """Strip execution counts, timings, widget state and TensorFlow's start-up noise; keep outputs."""
+    """Strip timings, widget state and TensorFlow's start-up noise; keep outputs; renumber code cells.
+
+    Execution counts are replaced by the code cell's position (1, 2, ...): stable between runs, and nbval
+    needs a count on every cell that has outputs (it treats a cell without one as never run).
+    """
     nb = copy.deepcopy(nb)
     meta = nb.setdefault("metadata", {})
     meta.pop("widgets", None)
     meta["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     meta["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    count = 0
     for cell in nb["cells"]:
         cell.pop("id", None)
         md = cell.setdefault("metadata", {})
@@ -137,7 +145,8 @@ def normalize(nb: dict) -> dict:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
             continue
-        cell["execution_count"] = None
+        count += 1
+        cell["execution_count"] = count if cell.get("outputs") else None
         outputs = []
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
@@ -145,7 +154,7 @@ def normalize(nb: dict) -> dict:
                 if out is None:
                     continue
             if "execution_count" in out:
-                out["execution_count"] = None
+                out["execution_count"] = count
             data = out.get("data")
             if data and WIDGET_MIME in data:
                 data.pop(WIDGET_MIME)

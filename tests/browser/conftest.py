@@ -67,8 +67,9 @@ def write_notebook(path: Path, sources: list[str]) -> None:
     """Write a minimal notebook whose code cells are ``sources``."""
     cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": s}
              for s in sources]
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                      "language": "python"}},
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                                      "language": "python"},
+                                       "language_info": {"name": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
     path.write_text(json.dumps(nb))
 

@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
+
 SETUP = "import numpy as np\nnp.random.seed(0)"
 
 # name -> (cells that show the explorer, how to change it: (kind, control label, value))
@@ -40,6 +42,14 @@ def _open_and_run_all(page, lab, name):
     page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
     panel = _panel(page)
     panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+    # JupyterLab may ask which kernel to start; accept its (preselected) Python 3 kernel.
+    accept = page.locator(".jp-Dialog .jp-mod-accept")
+    try:
+        accept.wait_for(timeout=5_000)
+        accept.click()
+    except PlaywrightTimeout:
+        pass
+    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     panel.locator(".cnn-status").first.wait_for()
@@ -50,7 +60,7 @@ def _open_and_run_all(page, lab, name):
 def _control(panel, label):
     """The widget whose description label reads exactly ``label``."""
     return panel.locator(".jupyter-widgets.widget-inline-hbox",
-                         has=panel.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+                         has=panel.page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
                          ).first
 
 
