@@ -217,6 +217,7 @@ class _Explorer:
 
     def _observe(self):
         for name, w in self.controls.items():
+            w.add_class(f"cnn-control-{name}")  # stable hook for browser tests: .cnn-control-stride
             if name in self._observe_skip or not hasattr(w, "value"):
                 continue
             w.observe(self._on_change, names="value")
@@ -663,7 +664,8 @@ class PoolingExplorer(_Explorer):
         self._images = {}
         self.controls = {
             "image": _dropdown("image", images, value),
-            "mode": _dropdown("pooling", ["max", "average"], tooltip="keep the largest value, or the mean"),
+            "mode": _dropdown("mode", ["max", "average"], tooltip="max or average pooling: keep the largest value, "
+                                                                 "or the mean"),
             "pool_size": SLIDERS["pool_size"](),
             "stride": SLIDERS["pool_stride"](),
             "padding": SLIDERS["pool_padding"](),
@@ -957,7 +959,7 @@ class LayerStackCalculator(_Explorer):
         self._input_shape = tuple(require_positive_int("input_shape", int(v)) for v in input_shape)
         box = partial(widgets.BoundedIntText, style=_STYLE, layout=widgets.Layout(width="170px"))
         self.controls = {
-            "preset": _dropdown("network", [*NETWORK_PRESETS, "custom"], "custom",
+            "preset": _dropdown("preset", [*NETWORK_PRESETS, "custom"], "custom",
                                 "load a published network, or build your own"),
             "input_height": box(value=self._input_shape[0], min=1, max=512, description="input height"),
             "input_width": box(value=self._input_shape[1], min=1, max=512, description="input width"),

@@ -244,8 +244,10 @@ def test_conv_bad_arguments_raise():
         ConvolutionExplorer(kernel=np.ones((2, 3)))
 
 
-def test_display_hooks():
+def test_display_hooks_and_css_classes():
     ex = ConvolutionExplorer()
+    for name, w in ex.controls.items():
+        assert f"cnn-control-{name}" in w._dom_classes
     bundle = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
