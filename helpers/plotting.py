@@ -27,6 +27,7 @@ import zlib
 
 import matplotlib
 import matplotlib.artist
+import matplotlib.text
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -364,6 +365,22 @@ class PixelText(matplotlib.artist.Artist):
 
 
 _PIXEL_TEXTS = {}
+
+
+class _AnchoredText(matplotlib.text.Text):
+    """A figure ``Text`` whose position may come from ``_anchor(figure)`` at draw time (like PixelText)."""
+
+    def __init__(self, figure, x, y, text, **kwargs):
+        super().__init__(x, y, text, transform=figure.transFigure, **kwargs)
+        self._anchor = None
+        self.set_figure(figure)  # registered as Figure.text() does, so it is listed in figure.texts
+        figure.texts.append(self)
+        self._remove_method = figure.texts.remove
+
+    def draw(self, renderer):
+        if self._anchor is not None:
+            self.set_position(self._anchor(self.figure))
+        super().draw(renderer)
 
 
 class _LightColorbar:
@@ -777,10 +794,13 @@ class View:
         return panel
 
     def _text(self, x, y, text, size=TITLE_SIZE, color="black", ha="center", va="center"):
-        """A one-line figure text: a cached-bitmap :class:`PixelText` in the view's own figure."""
+        """A one-line figure text: a cached-bitmap :class:`PixelText` in the view's own figure.
+
+        In a pyplot figure (saved at any dpi) it is an ordinary ``Text``; ``_anchor`` then works too.
+        """
         if self.fast:
             return PixelText(self.figure, x, y, text, size=size, color=color, ha=ha, va=va)
-        return self.figure.text(x, y, text, ha=ha, va=va, fontsize=size, color=color)
+        return _AnchoredText(self.figure, x, y, text, ha=ha, va=va, fontsize=size, color=color)
 
     def _animate(self, text):
         """Mark a text that changes at every step: redrawn over the cached background."""
@@ -1075,18 +1095,16 @@ class ReceptiveFieldView(View):
         fig = self.figure
         self.mask_panel = self._panel(fig.add_axes([0.01, 0.05, 0.36, 0.80]), cmap=VALUE_CMAP,
                                     title="input pixels seen", annotate_max=0)
-        self.tower_ax = fig.add_axes([0.47, 0.12, 0.51, 0.73])
+        self.tower_ax = fig.add_axes([0.47, 0.14, 0.51, 0.71])
         ax = self.tower_ax
-        ax.set_yticks([])
-        ax.set_xlabel("position in the input (pixels)", fontsize=LABEL_SIZE)
-        ax.tick_params(labelsize=LABEL_SIZE - 1)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
+        ax.set_axis_off()  # no tick machinery: row names and pixel positions are cheap one-line texts
         self.tower = ax.scatter([], [], s=40, marker="s", linewidths=0.5, edgecolors="#444444")
         self.links = LineCollection([], colors="#ff1f5b", linewidths=0.8, alpha=0.5)
         ax.add_collection(self.links)
-        self.tower_title = ax.set_title("which units feed the chosen output", fontsize=TITLE_SIZE, y=1.0, pad=5)
+        self.tower_title = self._text(0.725, 0.88, "which units feed the chosen output", va="bottom")
+        self.axis_label = self._text(0.725, 0.01, "position in the input (pixels)", size=LABEL_SIZE, va="bottom")
         self.labels = []
+        self.ticks = []
 
     def update(self, mask2d, layer_masks, layer_positions, unit=(0, 0), names=None):
         """``layer_masks[i]``: bool per unit of layer i (0 = input); ``layer_positions[i]``: their centres."""
@@ -1123,13 +1141,28 @@ class ReceptiveFieldView(View):
         self.tower_ax.set_xlim(min(xs) - 1, max(xs) + 1)
         self.tower_ax.set_ylim(-0.6, n_layers - 0.4)
         names = names or (["input"] + [f"layer {i}" for i in range(1, n_layers)])
+        ax = self.tower_ax
+
+        def at(x, y):  # data -> figure fraction, evaluated at draw time (after the limits are set)
+            return lambda fig: tuple(ax.transData.transform((x, y)) / (fig.bbox.width, fig.bbox.height))
+
         while len(self.labels) < n_layers:
-            self.labels.append(self.tower_ax.text(0, 0, "", ha="right", va="center", fontsize=LABEL_SIZE))
+            self.labels.append(self._text(0, 0, "", size=LABEL_SIZE, ha="right"))
         for i, t in enumerate(self.labels):
             t.set_visible(i < n_layers)
             if i < n_layers:
-                t.set_position((min(xs) - 1.2, i))
+                t._anchor = at(min(xs) - 1.2, i)
                 t.set_text(names[i])
+        input_size = len(layer_positions[0]) if layer_positions else 0
+        step = 5 if input_size <= 40 else 10
+        marks = list(range(0, input_size, step))
+        while len(self.ticks) < len(marks):
+            self.ticks.append(self._text(0, 0, "", size=LABEL_SIZE - 1, va="top"))
+        for j, t in enumerate(self.ticks):
+            t.set_visible(j < len(marks))
+            if j < len(marks):
+                t._anchor = at(marks[j], -0.45)
+                t.set_text(str(marks[j]))
         n_units = max((len(p) for p in layer_positions), default=1)
         self.tower.set_sizes([float(np.clip(9000 / max(n_units, 1) ** 1.6, 4, 80))])
 
