@@ -15,7 +15,8 @@ PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 SETUP = "import numpy as np\nnp.random.seed(0)"
 
-# name -> (cells that show the explorer, how to change it: (kind, control label, value))
+# name -> (cells that show the explorer, how to change it: (kind, control name, value)); controls carry the CSS
+# class cnn-control-<name>, the picture is .cnn-figure (the layer calculator shows a table, .cnn-table).
 CASES = {
     "convolution": (["from helpers.explorers import ConvolutionExplorer", "ConvolutionExplorer()"],
                     ("slider", "stride", None)),
@@ -57,15 +58,13 @@ def _open_and_run_all(page, lab, name):
     return panel
 
 
-def _control(panel, label):
-    """The widget whose description label reads exactly ``label``."""
-    return panel.locator(".jupyter-widgets.widget-inline-hbox",
-                         has=panel.page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
-                         ).first
+def _control(panel, name):
+    """The control widget called ``name`` in the explorer's ``.controls``."""
+    return panel.locator(f".cnn-control-{name}").first
 
 
-def _figure_bytes(panel):
-    return panel.locator(".cnn-figure").first.screenshot()
+def _picture(panel, name):
+    return panel.locator(".cnn-table" if name == "layer_stack" else ".cnn-figure").first
 
 
 def _wait_for_change(page, locator, before, timeout=60):
@@ -82,8 +81,9 @@ def test_explorer_responds_to_the_page(name, lab, page, artifacts, make_notebook
     make_notebook(f"{name}.ipynb", [SETUP, *cells])
     panel = _open_and_run_all(page, lab, f"{name}.ipynb")
     status = panel.locator(".cnn-status").first
-    status_before, figure_before = status.inner_text(), _figure_bytes(panel)
-    panel.locator(".cnn-figure").first.screenshot(path=str(artifacts / f"{name}_before.png"))
+    picture = _picture(panel, name)
+    status_before, figure_before = status.inner_text(), picture.screenshot()
+    panel.locator(".cnn-explorer").first.screenshot(path=str(artifacts / f"{name}_before.png"))
 
     control = _control(panel, label)
     if kind == "slider":
@@ -94,8 +94,8 @@ def test_explorer_responds_to_the_page(name, lab, page, artifacts, make_notebook
     status_after = _wait_for_change(page, status, status_before)
     panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
     page.wait_for_timeout(500)
-    figure_after = _figure_bytes(panel)
-    panel.locator(".cnn-figure").first.screenshot(path=str(artifacts / f"{name}_after.png"))
+    figure_after = picture.screenshot()
+    panel.locator(".cnn-explorer").first.screenshot(path=str(artifacts / f"{name}_after.png"))
 
     assert status_after != status_before
     assert figure_after != figure_before, "the figure must be redrawn after the control changed"
