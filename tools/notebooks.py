@@ -146,7 +146,6 @@ def normalize(nb: dict) -> dict:
             cell.pop("execution_count", None)
             continue
         count += 1
-        cell["execution_count"] = count if cell.get("outputs") else None
         outputs = []
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
@@ -162,6 +161,7 @@ def normalize(nb: dict) -> dict:
             out.get("metadata", {}).pop("execution", None)
             outputs.append(out)
         cell["outputs"] = outputs
+        cell["execution_count"] = count if outputs else None
     nb["nbformat"], nb["nbformat_minor"] = 4, 5
     return nb
 
