@@ -21,26 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helpers import data, plotting, shapes  # noqa: E402
+from helpers.explorers import NETWORK_PRESETS  # noqa: E402
 
 IMAGES = ROOT / "images"
 VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
-LENET = [
-    {"type": "Conv2D", "filters": 6, "kernel_size": 5},
-    {"type": "MaxPooling2D", "pool_size": 2},
-    {"type": "Conv2D", "filters": 16, "kernel_size": 5},
-    {"type": "MaxPooling2D", "pool_size": 2},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 120},
-    {"type": "Dense", "units": 84},
-    {"type": "Dense", "units": 10},
-]
-VGG16 = [
-    layer
-    for filters, convs in [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
-    for layer in [{"type": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same"}] * convs
-    + [{"type": "MaxPooling2D", "pool_size": 2}]
-] + [{"type": "Flatten"}, {"type": "Dense", "units": 4096}, {"type": "Dense", "units": 4096},
-     {"type": "Dense", "units": 1000}]
+# The classic networks' layer specs are defined once, in helpers.explorers (the calculator's presets).
+LENET_SHAPE, LENET = NETWORK_PRESETS["LeNet-5 (32x32x1)"]
+VGG16_SHAPE, VGG16 = NETWORK_PRESETS["VGG-16"]
 
 
 def _grid():
@@ -56,8 +43,8 @@ FIGURES = {
                                                           save=p),
     "volume_convolution.png": lambda p: plotting.plot_volume_convolution((6, 6, 3), 3, filters=2, save=p),
     "max_pooling.png": lambda p: plotting.plot_pooling(data.small_grid("pool"), pool_size=2, save=p),
-    "lenet5_notation.png": lambda p: plotting.plot_layer_notation(LENET, input_shape=(32, 32, 1), per_row=9, save=p),
-    "vgg16_params.png": lambda p: plotting.plot_param_bars(shapes.summarize((224, 224, 3), VGG16).rows, save=p),
+    "lenet5_notation.png": lambda p: plotting.plot_layer_notation(LENET, input_shape=LENET_SHAPE, per_row=9, save=p),
+    "vgg16_params.png": lambda p: plotting.plot_param_bars(shapes.summarize(VGG16_SHAPE, VGG16).rows, save=p),
     "receptive_field.png": lambda p: plotting.plot_receptive_field([(3, 1), (3, 1), (3, 1)], input_size=12, save=p),
 }
 
