@@ -61,6 +61,14 @@ def _cases():
         ex.controls["preset"].value = "VGG-16"
         return ex
 
+    def feature_maps():
+        # an untrained LeNet-5 on one digit: the drawing cost does not depend on the weights
+        from helpers.data import digit_image
+        from helpers.explorers import FeatureMapViewer
+        from helpers.models import lenet5
+
+        return FeatureMapViewer(lenet5(), digit_image(0, size=32)[..., None])
+
     # (label, factory, control, values to cycle through)
     return [
         ("convolution 6x6 grid", conv_grid, "step", list(range(16))),
@@ -76,6 +84,8 @@ def _cases():
         ("receptive field, 3 layers", rf, "unit", list(range(26))),
         ("receptive field, 3 layers", rf, "kernel_2", [3, 5, 7, 2]),
         ("layer stack, VGG-16", stack, "input_height", [224, 200, 256, 240]),
+        ("feature maps, LeNet-5", feature_maps, "channel", [0, 1, 2, 3, 4, 5]),
+        ("feature maps, LeNet-5", feature_maps, "layer", None),
     ]
 
 
@@ -90,7 +100,7 @@ def main(argv=None):
             built[factory] = factory()
         ex = built[factory]
         widget = ex.controls[control]
-        cycle = itertools.cycle(values)
+        cycle = itertools.cycle(values if values is not None else list(widget.options))
         widget.value = next(cycle)  # warm-up: caches, glyphs, first draw
         times, cpu = [], []
         while len(times) < args.repeats:
