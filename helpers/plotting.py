@@ -87,7 +87,8 @@ ANNOTATE_MAX = 10
 def format_value(value) -> str:
     """Short text for a number written inside a grid cell.
 
-    Whole numbers print without decimals; others get one or two decimals depending on size.
+    Whole numbers print without decimals; others get up to two decimals below 10 (so an average such as
+    3.25 reads exactly), one below 100 and none above, without trailing zeros.
 
     Parameters
     ----------
@@ -101,17 +102,19 @@ def format_value(value) -> str:
     Examples
     --------
     >>> format_value(3.0), format_value(-0.0), format_value(0.456), format_value(0.3), format_value(-2.25)
-    ('3', '0', '0.46', '0.3', '-2.2')
+    ('3', '0', '0.46', '0.3', '-2.25')
+    >>> format_value(5.25), format_value(2.5), format_value(12.25), format_value(-123.4)
+    ('5.25', '2.5', '12.2', '-123')
     """
     v = float(value)
     if not np.isfinite(v):
         return "" if np.isnan(v) else ("inf" if v > 0 else "-inf")
     if abs(v - round(v)) < 1e-9:
         text = f"{round(v):d}"
-    elif abs(v) >= 10:
+    elif abs(v) >= 100:
         text = f"{v:.0f}"
-    elif abs(v) >= 1:
-        text = f"{v:.1f}"
+    elif abs(v) >= 10:
+        text = f"{v:.1f}".rstrip("0").rstrip(".")
     else:
         text = f"{v:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "-0.0", "-0.00", "") else text
