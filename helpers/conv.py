@@ -20,6 +20,10 @@ This module never imports TensorFlow; the tests compare it with TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -165,20 +169,69 @@ def _prepare_conv(x, kernel, bias, stride, padding, dilation, groups):
     }
 
 
+#: Split a batch across threads when its im2col matrix has at least this many elements.
+_PARALLEL_MIN_ELEMENTS = 100_000
+_POOL: ThreadPoolExecutor | None = None
+_BLAS: list = []
+
+
+def _workers() -> int:
+    return min(4, os.cpu_count() or 1)
+
+
+def _pool() -> ThreadPoolExecutor:
+    """A small thread pool, created on first use (numpy releases the GIL while copying and multiplying)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="helpers-conv")
+    return _POOL
+
+
+def _single_threaded_blas():
+    """Context in which BLAS uses one thread (threadpoolctl); a no-op if threadpoolctl is missing.
+
+    The im2col products are tall and thin (few output channels); a multi-threaded BLAS spends more time waking
+    its threads than multiplying, especially on a busy machine. We parallelise over images instead.
+    """
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            _BLAS.append(None)
+    controller = _BLAS[0]
+    return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
+
+
 def _im2col_matmul(xp, kernel, stride, dilation, out_hw, groups):
-    """The fast path: one contiguous copy of all windows, then one (batched) matrix product."""
+    """The fast path: one contiguous copy of all windows (im2col), then one matrix product per group.
+
+    A large batch is cut into a few chunks of whole images that run on a small thread pool, so that both the
+    copy (single-threaded in numpy) and the product use every core; each chunk is one copy and one product.
+    """
     n = xp.shape[0]
     kh, kw, cg, c_out = kernel.shape
     og = c_out // groups
     oh, ow = out_hw
-    # (groups, N*oh*ow, kh*kw*cg): each row is one window, in the same (kh, kw, c) order as the kernel.
-    cols = _windows(xp, (kh, kw), stride, dilation, out_hw, groups).reshape(groups, n * oh * ow, kh * kw * cg)
-    if groups == 1:
-        out = cols[0] @ kernel.reshape(kh * kw * cg, c_out)
-        return out.reshape(n, oh, ow, c_out)
+    windows = _windows(xp, (kh, kw), stride, dilation, out_hw, groups)
     kmat = kernel.reshape(kh, kw, cg, groups, og).transpose(3, 0, 1, 2, 4).reshape(groups, kh * kw * cg, og)
-    out = np.matmul(cols, kmat)  # (groups, N*oh*ow, og)
-    return out.transpose(1, 0, 2).reshape(n, oh, ow, c_out)
+    out = np.empty((n, oh, ow, groups, og), dtype=np.result_type(xp.dtype, kernel.dtype))
+
+    def chunk(lo, hi):
+        rows = (hi - lo) * oh * ow
+        for g in range(groups):
+            # each row of cols is one window, in the same (kh, kw, c) order as the kernel
+            cols = windows[g, lo:hi].reshape(rows, kh * kw * cg)
+            out[lo:hi, :, :, g, :] = (cols @ kmat[g]).reshape(hi - lo, oh, ow, og)
+
+    with _single_threaded_blas():
+        if n < 2 or _workers() < 2 or windows.size < _PARALLEL_MIN_ELEMENTS:
+            chunk(0, n)
+        else:
+            bounds = np.linspace(0, n, min(n, _workers()) + 1).astype(int)
+            list(_pool().map(chunk, bounds[:-1], bounds[1:]))
+    return out.reshape(n, oh, ow, c_out)
 
 
 def _as_nhwc(name, x, ndims=(2, 3, 4)):

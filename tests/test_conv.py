@@ -606,3 +606,23 @@ def test_error_pad2d_arguments():
 def test_conv_module_never_imports_tensorflow():
     code = "import sys, helpers.conv; sys.exit('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_large_batches_split_across_threads_give_the_same_result(padding, groups):
+    # big enough for the chunked, multi-threaded path of conv2d; compared with a direct einsum formula
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(5, 40, 40, 8)).astype(np.float32)
+    k = rng.normal(size=(3, 3, 8 // groups, 6)).astype(np.float32)
+    b = rng.normal(size=6).astype(np.float32)
+    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))) if padding == "same" else x
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(1, 2)).astype(np.float64)
+    assert windows.size >= 200_000
+    cg, og = 8 // groups, 6 // groups
+    expected = np.concatenate(
+        [np.einsum("nijcab,abcf->nijf", windows[..., g * cg:(g + 1) * cg, :, :], k[..., g * og:(g + 1) * og])
+         for g in range(groups)], axis=-1) + b
+    got = conv2d(x, k, b, padding=padding, groups=groups)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
