@@ -100,7 +100,10 @@ def _pad_nhwc(x, pads, value=0.0):
     top, bottom, left, right = pads
     if not any(pads):
         return x
-    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+    n, h, w, c = x.shape
+    out = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)  # faster than np.pad
+    out[:, top:top + h, left:left + w, :] = x
+    return out
 
 
 def _windows(xp, kernel_hw, stride, dilation, out_hw, groups=1):
@@ -169,7 +172,10 @@ def _prepare_conv(x, kernel, bias, stride, padding, dilation, groups):
     }
 
 
-#: Split a batch across threads when its im2col matrix has at least this many elements.
+#: Elements of im2col matrix per block (about 1 MB of float32): small enough to stay in cache between the
+#: copy and the product that reads it.
+_BLOCK_ELEMENTS = 262_144
+#: Below this many im2col elements in all, one thread does the whole convolution.
 _PARALLEL_MIN_ELEMENTS = 100_000
 _POOL: ThreadPoolExecutor | None = None
 _BLAS: list = []
@@ -191,7 +197,7 @@ def _single_threaded_blas():
     """Context in which BLAS uses one thread (threadpoolctl); a no-op if threadpoolctl is missing.
 
     The im2col products are tall and thin (few output channels); a multi-threaded BLAS spends more time waking
-    its threads than multiplying, especially on a busy machine. We parallelise over images instead.
+    its threads than multiplying, especially on a busy machine. We run blocks on several threads instead.
     """
     if not _BLAS:
         try:
@@ -204,33 +210,53 @@ def _single_threaded_blas():
     return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
 
 
-def _im2col_matmul(xp, kernel, stride, dilation, out_hw, groups):
-    """The fast path: one contiguous copy of all windows (im2col), then one matrix product per group.
+def _blocks(n, oh, row_elements):
+    """Cut the output into blocks of about ``_BLOCK_ELEMENTS`` im2col elements: (i0, i1, r0, r1) tuples.
 
-    A large batch is cut into a few chunks of whole images that run on a small thread pool, so that both the
-    copy (single-threaded in numpy) and the product use every core; each chunk is one copy and one product.
+    Either several whole images per block, or, for big images, a few output rows of one image.
+    """
+    if oh * row_elements >= _BLOCK_ELEMENTS:
+        n_blocks = -(-oh * row_elements // _BLOCK_ELEMENTS)  # ceil: blocks per image, then equal row counts
+        rb = -(-oh // n_blocks)
+        return [(i, i + 1, r0, min(oh, r0 + rb)) for i in range(n) for r0 in range(0, oh, rb)]
+    ib = max(1, _BLOCK_ELEMENTS // (oh * row_elements))
+    return [(i0, min(n, i0 + ib), 0, oh) for i0 in range(0, n, ib)]
+
+
+def _im2col_matmul(xp, kernel, stride, dilation, out_hw, groups):
+    """The fast path: im2col (one contiguous copy of the windows) and one matrix product, block by block.
+
+    Each block copies its windows into a matrix whose rows are windows in the kernel's (kh, kw, c) order and
+    multiplies it by the kernel matrix; blocks are cache-sized and shared between a few threads, so the copy
+    (single-threaded in numpy) and the product both use every core.
     """
     n = xp.shape[0]
     kh, kw, cg, c_out = kernel.shape
     og = c_out // groups
     oh, ow = out_hw
+    k_len = kh * kw * cg
     windows = _windows(xp, (kh, kw), stride, dilation, out_hw, groups)
-    kmat = kernel.reshape(kh, kw, cg, groups, og).transpose(3, 0, 1, 2, 4).reshape(groups, kh * kw * cg, og)
+    kmat = kernel.reshape(kh, kw, cg, groups, og).transpose(3, 0, 1, 2, 4).reshape(groups, k_len, og)
     out = np.empty((n, oh, ow, groups, og), dtype=np.result_type(xp.dtype, kernel.dtype))
 
-    def chunk(lo, hi):
-        rows = (hi - lo) * oh * ow
-        for g in range(groups):
-            # each row of cols is one window, in the same (kh, kw, c) order as the kernel
-            cols = windows[g, lo:hi].reshape(rows, kh * kw * cg)
-            out[lo:hi, :, :, g, :] = (cols @ kmat[g]).reshape(hi - lo, oh, ow, og)
+    def run(blocks):
+        for i0, i1, r0, r1 in blocks:
+            rows = (i1 - i0) * (r1 - r0) * ow
+            for g in range(groups):
+                cols = windows[g, i0:i1, r0:r1].reshape(rows, k_len)  # the copy
+                if groups == 1:  # the output block is contiguous: write the product straight into it
+                    np.matmul(cols, kmat[0], out=out[i0:i1, r0:r1].reshape(rows, og))
+                else:
+                    out[i0:i1, r0:r1, :, g, :] = (cols @ kmat[g]).reshape(i1 - i0, r1 - r0, ow, og)
 
+    blocks = _blocks(n, oh, ow * k_len * groups)
+    workers = _workers()
     with _single_threaded_blas():
-        if n < 2 or _workers() < 2 or windows.size < _PARALLEL_MIN_ELEMENTS:
-            chunk(0, n)
+        if workers < 2 or len(blocks) < 2 or windows.size < _PARALLEL_MIN_ELEMENTS:
+            run(blocks)
         else:
-            bounds = np.linspace(0, n, min(n, _workers()) + 1).astype(int)
-            list(_pool().map(chunk, bounds[:-1], bounds[1:]))
+            parts = np.array_split(np.arange(len(blocks)), min(workers, len(blocks)))
+            list(_pool().map(run, [[blocks[i] for i in part] for part in parts]))
     return out.reshape(n, oh, ow, c_out)
 
 
