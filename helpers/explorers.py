@@ -957,7 +957,10 @@ class LayerStackCalculator(_Explorer):
             raise ValueError(f"input_shape must be (height, width, channels), got {input_shape!r}")
         self.layers = [dict(spec) for spec in layers]
         self._input_shape = tuple(require_positive_int("input_shape", int(v)) for v in input_shape)
-        box = partial(widgets.BoundedIntText, style=_STYLE, layout=widgets.Layout(width="170px"))
+        def box(**kw):
+            # one Layout per box: a shared Layout would hide every box when one of them is hidden
+            return widgets.BoundedIntText(style=_STYLE, layout=widgets.Layout(width="170px"), **kw)
+
         self.controls = {
             "preset": _dropdown("preset", [*NETWORK_PRESETS, "custom"], "custom",
                                 "load a published network, or build your own"),
@@ -979,6 +982,7 @@ class LayerStackCalculator(_Explorer):
         c = self.controls
         for name in ("add", "remove", "compare"):
             c[name].add_class(f"cnn-{name}")
+            c[name].layout.width = "auto"  # room for the whole label
         c["add"].on_click(lambda _b: self.add_layer(self._spec_from_controls()))
         c["remove"].on_click(lambda _b: self.remove_layer())
         c["compare"].on_click(lambda _b: self.compare_with_keras())

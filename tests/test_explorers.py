@@ -487,3 +487,14 @@ def test_feature_map_viewer(tiny_model):
     viewer.controls["show_all"].value = True
     assert viewer.grid_image.value[:4] == PNG and viewer.grid_image.layout.display != "none"
     assert viewer.figure.value[:4] == PNG
+
+
+def test_layer_stack_shows_exactly_the_boxes_of_the_chosen_layer_type():
+    # regression: the number boxes once shared one Layout, so hiding "units" hid the input-shape boxes too
+    ex = LayerStackCalculator()
+    c = ex.controls
+    for layer_type, shown, hidden in [("Conv2D", "filters", "units"), ("Dense", "units", "filters")]:
+        c["layer_type"].value = layer_type
+        assert c[shown].layout.display != "none" and c[hidden].layout.display == "none"
+        for name in ("input_height", "input_width", "input_channels"):
+            assert c[name].layout.display != "none", f"{name} must stay visible with {layer_type}"
