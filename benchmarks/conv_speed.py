@@ -54,17 +54,21 @@ def median_ms(fn, repeats, warmup=2):
     return 1000 * statistics.median(times)
 
 
-def interleaved_medians_ms(fns, repeats, warmup=2):
-    """Median times (ms) of several functions run in turn, so a busy machine slows them all alike."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
+def interleaved_medians_ms(fns, rounds=6, block=5):
+    """Median times (ms) of several functions timed in alternating blocks.
+
+    Each round runs every function ``block`` times in a row (after one untimed call), so a busy machine slows
+    them all alike, while one library's idle threads (TensorFlow's pool keeps spinning for a while after a
+    call) do not steal the cores of the call that follows it.
+    """
     times = [[] for _ in fns]
-    for _ in range(repeats):
+    for _ in range(rounds):
         for fn, bucket in zip(fns, times, strict=True):
-            t0 = time.perf_counter()
             fn()
-            bucket.append(time.perf_counter() - t0)
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                bucket.append(time.perf_counter() - t0)
     return [1000 * statistics.median(bucket) for bucket in times]
 
 
@@ -127,7 +131,6 @@ def main():
             t_tf, t_np = interleaved_medians_ms(
                 [lambda: tf.nn.conv2d(x_tf, k_tf, strides=1, padding=padding.upper()).numpy(),  # noqa: B023
                  lambda: conv2d(x, k, padding=padding)],  # noqa: B023
-                repeats=30,
             )
             # The loops are far too slow for the whole batch: time them once on a subset (one image, at most
             # 34 x 34) and scale by the number of multiplications.
@@ -149,7 +152,7 @@ def main():
                     t_tf1, t_np1 = interleaved_medians_ms(
                         [lambda: tf.nn.conv2d(x_tf, k_tf, strides=1, padding=padding.upper()).numpy(),  # noqa: B023
                          lambda: conv2d(x, k, padding=padding)],  # noqa: B023
-                        repeats=15,
+                        rounds=3,
                     )
                 rows.insert(2, ("conv2d, numpy BLAS on 1 thread", t_np1, t_np1 / t_tf1))
             for fname, t, ratio in rows:

@@ -210,17 +210,21 @@ def _single_threaded_blas():
     return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
 
 
-def _blocks(n, oh, row_elements):
-    """Cut the output into blocks of about ``_BLOCK_ELEMENTS`` im2col elements: (i0, i1, r0, r1) tuples.
+def _blocks(n, oh, row_elements, workers=1):
+    """Cut the output into about equal blocks of at most ~``_BLOCK_ELEMENTS`` im2col elements.
 
-    Either several whole images per block, or, for big images, a few output rows of one image.
+    Returns (i0, i1, r0, r1) tuples: several whole images per block or, for big images, a few output rows of
+    one image. The number of blocks is a multiple of ``workers`` when possible, so threads get equal shares.
     """
-    if oh * row_elements >= _BLOCK_ELEMENTS:
-        n_blocks = -(-oh * row_elements // _BLOCK_ELEMENTS)  # ceil: blocks per image, then equal row counts
-        rb = -(-oh // n_blocks)
+    per_image = oh * row_elements
+    if per_image >= _BLOCK_ELEMENTS:
+        per = -(-per_image // _BLOCK_ELEMENTS)  # ceil: blocks per image, then equal row counts
+        rb = -(-oh // per)
         return [(i, i + 1, r0, min(oh, r0 + rb)) for i in range(n) for r0 in range(0, oh, rb)]
-    ib = max(1, _BLOCK_ELEMENTS // (oh * row_elements))
-    return [(i0, min(n, i0 + ib), 0, oh) for i0 in range(0, n, ib)]
+    count = -(-n * per_image // _BLOCK_ELEMENTS)
+    count = min(n, -(-count // workers) * workers)
+    bounds = np.linspace(0, n, count + 1).astype(int)
+    return [(int(a), int(b), 0, oh) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _im2col_matmul(xp, kernel, stride, dilation, out_hw, groups):
@@ -249,8 +253,8 @@ def _im2col_matmul(xp, kernel, stride, dilation, out_hw, groups):
                 else:
                     out[i0:i1, r0:r1, :, g, :] = (cols @ kmat[g]).reshape(i1 - i0, r1 - r0, ow, og)
 
-    blocks = _blocks(n, oh, ow * k_len * groups)
     workers = _workers()
+    blocks = _blocks(n, oh, ow * k_len * groups, workers)
     with _single_threaded_blas():
         if workers < 2 or len(blocks) < 2 or windows.size < _PARALLEL_MIN_ELEMENTS:
             run(blocks)
