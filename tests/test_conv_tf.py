@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -46,6 +46,11 @@ def tf_configs(draw, groups_choices=(1,)):
     min_w = 1 if padding == "same" else max(1, dil[1] * (kw - 1) + 1 - 2 * pad)
     h = draw(st.integers(min_h, min_h + 7))  # odd and even sizes
     w = draw(st.integers(min_w, min_w + 7))
+    # TensorFlow 2.21's CPU (oneDNN) kernel sometimes returns uninitialised memory when a stride is larger than
+    # the input along that axis (seen here: 1e17 in a 2-wide input with stride 3), so keep such configs out of
+    # the comparison; tests/test_conv.py covers them against the independent loop version.
+    st_h, st_w = stride if isinstance(stride, tuple) else (stride, stride)
+    assume(st_h <= h + 2 * pad and st_w <= w + 2 * pad)
     batched = draw(st.booleans())
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     shape = (draw(st.integers(1, 3)), h, w, c_in) if batched else (h, w, c_in)
