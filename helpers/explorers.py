@@ -294,6 +294,24 @@ def _set_options(dropdown, options, fallback):
 # --------------------------------------------------------------------------------------------
 
 
+def _image_argument(image, names, keep_colour):
+    """Validate an explorer's ``image`` argument: None, one of ``names``, or an (H, W) / (H, W, 1|3) array.
+
+    Returns (dropdown options, selected option, the student's own image or None). An array becomes the option
+    "your array"; a colour array stays colour when ``keep_colour`` is true, else it is converted to gray.
+    """
+    if image is None:
+        return list(names), "grid", None
+    if isinstance(image, str):
+        return list(names), require_choice("image", image, names), None
+    arr = require_array("image", image, (2, 3))
+    if arr.ndim == 3 and arr.shape[2] not in (1, 3):
+        raise ValueError(f"image must be (H, W), (H, W, 1) or (H, W, 3), got shape {arr.shape}")
+    if arr.ndim == 3:
+        arr = arr[..., 0] if arr.shape[2] == 1 else (arr if keep_colour else _to_gray(arr))
+    return ["your array", *names], "your array", arr
+
+
 class ConvolutionExplorer(_Explorer):
     """Slide a kernel over an image: the window, the products and their sum, the output cell by cell.
 
@@ -331,19 +349,7 @@ class ConvolutionExplorer(_Explorer):
     EXTRA_FILTERS = ("red minus green", "vertical edge on blue", "blur of all channels")
 
     def __init__(self, image=None, kernel=None, mode=None):
-        images = list(self.IMAGES)
-        self._custom_image = None
-        if image is None:
-            image_value = "grid"
-        elif isinstance(image, str):
-            image_value = require_choice("image", image, self.IMAGES)
-        else:
-            arr = require_array("image", image, (2, 3))
-            if arr.ndim == 3 and arr.shape[2] not in (1, 3):
-                raise ValueError(f"image must be (H, W) or (H, W, 3), got shape {arr.shape}")
-            self._custom_image = arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
-            images = ["your array", *images]
-            image_value = "your array"
+        images, image_value, self._custom_image = _image_argument(image, self.IMAGES, keep_colour=True)
         colour = image_value == "rgb" or (self._custom_image is not None and self._custom_image.ndim == 3)
         mode = require_choice("mode", mode, self.MODES) if mode is not None else (
             "RGB volume" if colour else "single channel")
@@ -649,18 +655,7 @@ class PoolingExplorer(_Explorer):
     IMAGES = ("grid", "camera", "coins", "digit")
 
     def __init__(self, image=None):
-        images = list(self.IMAGES)
-        self._custom_image = None
-        if image is None:
-            value = "grid"
-        elif isinstance(image, str):
-            value = require_choice("image", image, self.IMAGES)
-        else:
-            arr = require_array("image", image, (2, 3))
-            self._custom_image = _to_gray(arr) if arr.ndim == 3 and arr.shape[2] == 3 else (
-                arr[..., 0] if arr.ndim == 3 else arr)
-            images = ["your array", *images]
-            value = "your array"
+        images, value, self._custom_image = _image_argument(image, self.IMAGES, keep_colour=False)
         self._images = {}
         self.controls = {
             "image": _dropdown("image", images, value),
