@@ -763,7 +763,7 @@ class Summary:
 
         def tr(row, tag="td"):
             cells = "".join(
-                f'<{tag} style="text-align:{"left" if c < 2 else "right"}">{esc(v)}</{tag}>'
+                f'<{tag} style="text-align:{"left" if c < 2 else "right"}; padding:2px 10px">{esc(v)}</{tag}>'
                 for c, v in enumerate(row)
             )
             return f"<tr>{cells}</tr>"
