@@ -5,17 +5,16 @@ Goal: ``conv2d`` within 1.5x of ``tf.nn.conv2d`` on two layer-sized cases, "vali
 * A: x (32, 32, 32, 3), kernel (3, 3, 3, 16)   (a first layer on CIFAR-sized images)
 * B: x (8, 64, 64, 16), kernel (3, 3, 16, 32)  (a middle layer)
 
-``tf.nn.conv2d`` and ``conv2d`` are timed in turn (30 rounds, after a warm-up) so that other work
-on the machine slows both alike. Prints the median time (ms), the throughput in GFLOP/s
+``tf.nn.conv2d`` and ``conv2d`` are timed in alternating blocks (6 rounds of 5 calls each, after an untimed
+call) so that other work on the machine slows both alike, while TensorFlow's thread pool, which keeps spinning
+for a moment after a call, does not steal the cores of the next ``conv2d`` call. Prints the median time (ms), the throughput in GFLOP/s
 (2 x multiplications / time), the ratio ``conv2d / tf.nn.conv2d`` and whether the goal is met.
 Everything is float32, as TensorFlow uses.
 
 ``conv2d_naive`` is far too slow for the full cases: it is timed once on a subset (the first image,
 cropped to at most 34 x 34) and its time is scaled up by the ratio of multiplications (its row says
-so). Where threadpoolctl is installed (it comes with scikit-learn), ``conv2d`` is also timed with
-numpy's BLAS limited to one thread (ratio against ``tf.nn.conv2d`` timed in the same rounds): on a
-shared, busy machine a second BLAS thread often waits for a free core, which the load average line
-helps to spot.
+so). ``conv2d`` runs numpy's BLAS on one thread and spreads cache-sized blocks over a few threads itself;
+the load average line helps to spot a busy machine, where every timing is noisy.
 
 Run: ``.venv/bin/python benchmarks/conv_speed.py`` (about 30 s on a 2-core laptop, under a minute when busy).
 """
@@ -82,15 +81,6 @@ def blas_description():
     return ", ".join(f"{api} {n} threads" for api, n in sorted(infos)) or "BLAS unknown"
 
 
-def one_blas_thread():
-    """A context manager limiting BLAS to one thread (threadpoolctl), or None if unavailable."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def multiplications(y_shape, k_shape):
     """Multiplications of a convolution: output cells x kernel volume."""
     kh, kw, c_in, _ = k_shape
@@ -144,17 +134,6 @@ def main():
                 ("helpers.conv.conv2d", t_np, t_np / t_tf),
                 ("tf.nn.conv2d", t_tf, 1.0),
             ]
-            limiter = one_blas_thread()
-            if limiter is not None:
-                # On a shared, busy machine a second BLAS thread often waits for a free core, so also time
-                # conv2d with numpy's BLAS on one thread (against tf.nn.conv2d timed in the same rounds).
-                with limiter:
-                    t_tf1, t_np1 = interleaved_medians_ms(
-                        [lambda: tf.nn.conv2d(x_tf, k_tf, strides=1, padding=padding.upper()).numpy(),  # noqa: B023
-                         lambda: conv2d(x, k, padding=padding)],  # noqa: B023
-                        rounds=3,
-                    )
-                rows.insert(2, ("conv2d, numpy BLAS on 1 thread", t_np1, t_np1 / t_tf1))
             for fname, t, ratio in rows:
                 print(f"{label:<10}{fname:<34}{t:>11.2f}{flops / (t / 1000) / 1e9:>10.2f}{ratio:>12.2f}x")
             ratio = t_np / t_tf
