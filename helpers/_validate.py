@@ -28,6 +28,9 @@ PADDING_HELP = 'padding must be "valid", "same" or a whole number >= 0 of zeros 
 
 def _is_int(value) -> bool:
     """True for Python and numpy integers, False for bools and floats."""
+    kind = type(value)
+    if kind is int:  # the common case first: the abstract-class check below is slow
+        return True
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 

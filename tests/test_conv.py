@@ -89,16 +89,19 @@ def test_conv2d_equals_naive_loops(cfg):
     np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
 
 
-@SETTINGS
-@given(conv_configs(allow_groups=False))
-def test_conv2d_equals_independent_formula(cfg):
-    """out[n, i, j, f] = b[f] + sum_{a, b, c} xpad[n, i*s + a*d, j*s + b*d, c] * k[a, b, c, f], via einsum."""
-    x = cfg["x"] if cfg["x"].ndim == 4 else cfg["x"][None]
-    k = cfg["kernel"]
+def formula_conv(x, kernel, bias=None, stride=1, padding="valid", dilation=1, groups=1):
+    """out[n, i, j, f] = b[f] + sum_{a, b, c} xpad[n, i*s + a*d, j*s + b*d, c] * k[a, b, c, f], via einsum.
+
+    Written from the definition (and TensorFlow's "same" rule), sharing no code with helpers.conv.
+    """
+    assert groups == 1
+    x = np.asarray(x, dtype=float)
+    batched = x.ndim == 4
+    x = x if batched else x[None]
+    k = np.asarray(kernel, dtype=float)
     kh, kw = k.shape[:2]
-    sh, sw = cfg["stride"] if isinstance(cfg["stride"], tuple) else (cfg["stride"],) * 2
-    dh, dw = cfg["dilation"] if isinstance(cfg["dilation"], tuple) else (cfg["dilation"],) * 2
-    padding = cfg["padding"]
+    sh, sw = stride if isinstance(stride, tuple) else (stride,) * 2
+    dh, dw = dilation if isinstance(dilation, tuple) else (dilation,) * 2
     h, w = x.shape[1:3]
     if padding == "same":
         oh, ow = -(-h // sh), -(-w // sw)
@@ -116,10 +119,120 @@ def test_conv2d_equals_independent_formula(cfg):
         for b in range(kw):
             patch = xp[:, a * dh : a * dh + sh * (oh - 1) + 1 : sh, b * dw : b * dw + sw * (ow - 1) + 1 : sw, :]
             expected += np.einsum("nijc,cf->nijf", patch, k[a, b])
-    if cfg["bias"] is not None:
-        expected += cfg["bias"]
-    got = conv2d(**cfg)
-    np.testing.assert_allclose(got if got.ndim == 4 else got[None], expected, rtol=1e-10, atol=1e-10)
+    if bias is not None:
+        expected += bias
+    return expected if batched else expected[0]
+
+
+@SETTINGS
+@given(conv_configs(allow_groups=False))
+def test_conv2d_equals_independent_formula(cfg):
+    np.testing.assert_allclose(conv2d(**cfg), formula_conv(**cfg), rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------------------------
+# the fast path's machinery: blocks, threads, scratch buffers
+# ------------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(conv_configs())
+def test_conv2d_with_tiny_blocks_on_three_threads_equals_naive(cfg):
+    """Blocks of a few rows, halved tails and a shared queue on three threads, even for small inputs."""
+    import helpers.conv as hc
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(hc, "_BLOCK_ROWS", 5)
+        mp.setattr(hc, "_PARALLEL_MIN_ELEMENTS", 0)
+        mp.setattr(hc, "_CPUS", [3])
+        fast = conv2d(**cfg)
+    np.testing.assert_allclose(fast, conv2d_naive(**cfg), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "shape, kernel_shape, options",
+    [
+        ((5, 45, 37, 6), (3, 5, 6, 7), {"padding": "same", "stride": (1, 2), "dilation": (2, 1)}),
+        ((3, 70, 66, 16), (3, 3, 16, 32), {"padding": "same"}),
+        ((1, 120, 90, 3), (5, 5, 3, 8), {"padding": 2, "stride": 2}),
+        ((40, 12, 12, 1), (3, 3, 1, 4), {}),
+    ],
+)
+def test_conv2d_big_inputs_take_the_threaded_path_and_stay_exact(shape, kernel_shape, options):
+    import helpers.conv as hc
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=shape)
+    k = rng.normal(size=kernel_shape)
+    b = rng.normal(size=kernel_shape[-1])
+    out = conv2d(x, k, bias=b, **options)
+    assert out.size * kernel_shape[0] * kernel_shape[1] * kernel_shape[2] >= hc._PARALLEL_MIN_ELEMENTS
+    np.testing.assert_allclose(out, formula_conv(x, k, bias=b, **options), rtol=1e-10, atol=1e-9)
+    x32, k32 = x.astype(np.float32), k.astype(np.float32)
+    np.testing.assert_allclose(conv2d(x32, k32, **options), formula_conv(x32, k32, **options), rtol=1e-4, atol=1e-3)
+
+
+def test_grouped_conv2d_is_one_convolution_per_channel_group():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 40, 40, 12))
+    k = rng.normal(size=(3, 3, 4, 9))  # 3 groups of 4 input channels and 3 filters
+    got = conv2d(x, k, padding="same", groups=3)
+    parts = [formula_conv(x[..., 4 * g : 4 * g + 4], k[..., 3 * g : 3 * g + 3], padding="same") for g in range(3)]
+    np.testing.assert_allclose(got, np.concatenate(parts, axis=-1), rtol=1e-10, atol=1e-9)
+
+
+def test_conv2d_accepts_views_read_only_and_broadcast_inputs():
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(3, 30, 40, 4))
+    k = rng.normal(size=(3, 3, 4, 5))
+    views = [base[:, ::2, ::-1], np.asfortranarray(base), base.transpose(0, 2, 1, 3),
+             np.broadcast_to(base[:1], base.shape)]
+    readonly = base.copy()
+    readonly.flags.writeable = False
+    for x in [*views, readonly]:
+        for padding in ("valid", "same"):
+            np.testing.assert_allclose(conv2d(x, k, padding=padding), formula_conv(x, k, padding=padding),
+                                       rtol=1e-10, atol=1e-9)
+
+
+def test_padded_scratch_buffer_is_cleaned_when_the_padding_changes():
+    # Both calls pad into a (2, 12, 12, 3) buffer: 10 + 1 + 1 and 8 + 2 + 2. The second call's border is
+    # wider, so rows and columns the first call filled with image values must become zeros again.
+    rng = np.random.default_rng(11)
+    k = rng.normal(size=(3, 3, 3, 2))
+    for first, second in [((10, 1), (8, 2)), ((8, 2), (10, 1))]:
+        x1 = rng.normal(size=(2, first[0], first[0], 3)) + 5
+        x2 = rng.normal(size=(2, second[0], second[0], 3)) + 5
+        conv2d(x1, k, padding=first[1])
+        np.testing.assert_allclose(conv2d(x2, k, padding=second[1]), formula_conv(x2, k, padding=second[1]),
+                                   rtol=1e-10, atol=1e-9)
+
+
+def test_conv2d_from_several_threads_at_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(13)
+    jobs = []
+    for i in range(12):
+        x = rng.normal(size=(3, 30 + i, 34 - i, 4)).astype(np.float32)
+        k = rng.normal(size=(3, 3, 4, 6)).astype(np.float32)
+        jobs.append((x, k, ["valid", "same", 1][i % 3]))
+    expected = [formula_conv(x, k, padding=p) for x, k, p in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda job: conv2d(job[0], job[1], padding=job[2]), jobs * 3))
+    for got, want in zip(results, expected * 3, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+def test_conv2d_gives_numpys_blas_its_threads_back():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x = np.ones((8, 40, 40, 8), dtype=np.float32)
+    k = np.ones((3, 3, 8, 16), dtype=np.float32)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+        conv2d(x, k, padding="same")
+        after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    assert before == after
 
 
 # ------------------------------------------------------------------------------------------------
