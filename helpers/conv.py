@@ -21,8 +21,11 @@ This module never imports TensorFlow; the tests compare it with TensorFlow.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -249,14 +252,16 @@ def _scratch(name, size, dtype):
     return buf[:size]
 
 
-def _plan_blocks(n, oh, ow, row_elements, workers):
-    """Cut the output into blocks of about ``_BLOCK_ROWS`` positions and at most ~``_BLOCK_ELEMENTS`` values.
+@functools.lru_cache(maxsize=256)
+def _plan_blocks(n, oh, ow, row_elements, workers, block_rows, block_elements):
+    """Cut the output into blocks of about ``block_rows`` positions and at most ~``block_elements`` values.
 
-    Returns (i0, i1, r0, r1) tuples: several whole images per block or, for big images, a few output rows of
-    one image. There are at least two blocks per thread when the batch allows, and the last blocks are
-    halved, so that threads taking blocks from a shared queue finish at about the same time.
+    Returns a tuple of (i0, i1, r0, r1) tuples, cached (the same shapes give the same plan): several whole
+    images per block or, for big images, a few output rows of one image. There are at least two blocks per
+    thread when the batch allows, and the last blocks are halved, so that threads taking blocks from a
+    shared queue finish at about the same time.
     """
-    target = max(1, min(_BLOCK_ROWS, _BLOCK_ELEMENTS // row_elements))
+    target = max(1, min(block_rows, block_elements // row_elements))
     per_image = oh * ow
     if per_image >= target:
         per = -(-per_image // target)  # blocks per image, then equal row counts
@@ -268,7 +273,7 @@ def _plan_blocks(n, oh, ow, row_elements, workers):
             images = max(1, n // (2 * workers))
         blocks = [(i, min(n, i + images), 0, oh) for i in range(0, n, images)]
     if workers < 2 or len(blocks) < 2:
-        return blocks
+        return tuple(blocks)
     tail = []
     for i0, i1, r0, r1 in blocks[-workers:]:
         if i1 - i0 > 1:
@@ -277,14 +282,14 @@ def _plan_blocks(n, oh, ow, row_elements, workers):
             tail += [(i0, i1, r0, (r0 + r1) // 2), (i0, i1, (r0 + r1) // 2, r1)]
         else:
             tail.append((i0, i1, r0, r1))
-    return blocks[:-workers] + tail
+    return tuple(blocks[:-workers] + tail)
 
 
-def _padded_input(x, pads):
-    """``x`` with zeros around it, in the calling thread's scratch buffer (contiguous).
+def _padded_buffer(x, pads):
+    """A zero-bordered buffer for ``x`` in the calling thread's scratch space; the image area is left to fill.
 
-    Only the image area is copied on each call: the zero borders are written when the buffer or the
-    geometry changes, and nothing else ever writes there.
+    The zero borders are written only when the buffer or the geometry changes: the image copies never
+    touch them.
     """
     top, bottom, left, right = pads
     n, h, w, c = x.shape
@@ -297,8 +302,60 @@ def _padded_input(x, pads):
         xp[:, :, :left] = 0
         xp[:, :, left + w :] = 0
         _LOCAL.padded_key = key
-    xp[:, top : top + h, left : left + w] = x
     return xp
+
+
+class _PaddingCopy:
+    """Copies ``x`` into the image area of its padded buffer in a few chunks of rows, shared by threads.
+
+    The rows of all images, one after the other, are cut into ``parts`` chunks. A thread that needs rows
+    claims the chunks that hold them and copies them, or waits while the thread that claimed a chunk
+    first finishes copying it (that thread is busy copying, so the wait is short and cannot deadlock).
+    Each thread starts by copying one chunk, so the copy is spread over the threads instead of delaying
+    them all.
+    """
+
+    def __init__(self, x, xp, pads, parts):
+        self.x, self.xp, self.top, self.left = x, xp, pads[0], pads[2]
+        self.h = x.shape[1]
+        total = x.shape[0] * self.h
+        self.bounds = [total * j // parts for j in range(parts + 1)]
+        self.claims = {}
+        self.done = [False] * parts
+
+    def ensure(self, first, last):
+        """Make sure image rows ``first`` to ``last - 1`` (counted across the batch) are copied."""
+        bounds = self.bounds
+        j0 = bisect.bisect_right(bounds, first) - 1
+        j1 = bisect.bisect_left(bounds, last)
+        for j in range(max(j0, 0), min(j1, len(self.done))):
+            self.claim(j)
+
+    def claim(self, j):
+        if self.done[j]:
+            return
+        token = object()
+        if self.claims.setdefault(j, token) is token:  # atomic under the GIL: exactly one thread wins
+            try:
+                self.copy(self.bounds[j], self.bounds[j + 1])
+            finally:
+                self.done[j] = True
+        while not self.done[j]:
+            time.sleep(0)
+
+    def copy(self, a, b):
+        x, xp, h, top, left = self.x, self.xp, self.h, self.top, self.left
+        w = x.shape[2]
+        while a < b:  # at most three copies: the end of one image, whole images, the start of another
+            i, r = divmod(a, h)
+            if r == 0 and b - a >= h:
+                i1 = i + (b - a) // h
+                xp[i:i1, top : top + h, left : left + w] = x[i:i1]
+                a = i1 * h
+            else:
+                r1 = min(h, r + b - a)
+                xp[i, top + r : top + r1, left : left + w] = x[i, r:r1]
+                a += r1 - r
 
 
 def _im2col_matmul(x, kernel, bias, stride, dilation, pads, out_hw, groups):
@@ -309,9 +366,10 @@ def _im2col_matmul(x, kernel, bias, stride, dilation, pads, out_hw, groups):
     cheap, a window is not copied value by value: the ``kw`` neighbouring pixels of one kernel row sit side
     by side in memory, so the copy moves them as one opaque item of ``kw * C`` values (a numpy "void"
     dtype). Blocks are cache-sized and shared by a few threads through a queue, so copies and products
-    use every core.
+    use every core. With padding, the windows come from a zero-bordered copy of ``x`` that the threads
+    fill together (:class:`_PaddingCopy`).
     """
-    xp = _padded_input(x, pads) if any(pads) else np.ascontiguousarray(x)
+    xp = _padded_buffer(x, pads) if any(pads) else np.ascontiguousarray(x)
     n, _, _, c = xp.shape
     sn, s_row, s_pix, _ = xp.strides
     kh, kw, cg, c_out = kernel.shape
@@ -325,14 +383,28 @@ def _im2col_matmul(x, kernel, bias, stride, dilation, pads, out_hw, groups):
     else:  # one item = the channels of one group at one kernel tap
         item = np.dtype((np.void, cg * size))
         taps, tap_strides = (kh, kw), (dh * s_row, dw * s_pix)
-    kmat = np.ascontiguousarray(kernel.reshape(kh, kw, cg, groups, og).transpose(3, 0, 1, 2, 4))
-    kmat = kmat.reshape(groups, k_len, og)
+    if groups == 1:
+        kmat = kernel.reshape(1, k_len, c_out)
+    else:
+        kmat = np.ascontiguousarray(kernel.reshape(kh, kw, cg, groups, og).transpose(3, 0, 1, 2, 4))
+        kmat = kmat.reshape(groups, k_len, og)
     out = np.empty((n, oh, ow, c_out), dtype=x.dtype)
     workers = _workers()
-    blocks = _plan_blocks(n, oh, ow, k_len * groups, workers)
+    blocks = _plan_blocks(n, oh, ow, k_len * groups, workers, _BLOCK_ROWS, _BLOCK_ELEMENTS)
+    parallel = workers > 1 and len(blocks) > 1 and n * oh * ow * k_len * groups >= _PARALLEL_MIN_ELEMENTS
+    threads = min(workers, len(blocks)) if parallel else 1
+    padding = _PaddingCopy(x, xp, pads, threads) if any(pads) else None
+    h, top = x.shape[1], pads[0]
+    span = dh * (kh - 1) + 1
 
-    def run(queue):
+    def run(queue, part=0):
+        if padding is not None:
+            padding.claim(part)
         for i0, i1, r0, r1 in queue:
+            if padding is not None:  # the image rows this block reads must be in the padded buffer
+                first = i0 * h + min(h, max(0, r0 * st_h - top))
+                last = (i1 - 1) * h + min(h, max(0, (r1 - 1) * st_h + span - top))
+                padding.ensure(first, last)
             rows = (i1 - i0) * (r1 - r0) * ow
             cols = _scratch("cols", rows * k_len, x.dtype)
             target = out[i0:i1, r0:r1].reshape(rows, c_out)
@@ -351,14 +423,16 @@ def _im2col_matmul(x, kernel, bias, stride, dilation, pads, out_hw, groups):
                 target += bias
 
     with _SingleThreadedBlas():
-        if workers < 2 or len(blocks) < 2 or n * oh * ow * k_len * groups < _PARALLEL_MIN_ELEMENTS:
+        if not parallel:
             run(blocks)
         else:
             queue = iter(blocks)  # shared: each thread takes the next block (next() is atomic under the GIL)
-            others = [_pool().submit(run, queue) for _ in range(min(workers, len(blocks)) - 1)]
+            others = [_pool().submit(run, queue, part) for part in range(1, threads)]
             try:
                 run(queue)
             finally:
+                while not all(future.done() for future in others):
+                    time.sleep(0)  # poll: waking up from a blocking wait can take a tenth of a millisecond
                 for future in others:
                     future.result()
     return out

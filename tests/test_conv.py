@@ -208,6 +208,28 @@ def test_padded_scratch_buffer_is_cleaned_when_the_padding_changes():
                                    rtol=1e-10, atol=1e-9)
 
 
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_padding_copy_fills_exactly_the_rows_asked_for(parts):
+    import helpers.conv as hc
+
+    rng = np.random.default_rng(parts)
+    x = rng.normal(size=(3, 5, 4, 2)) + 10  # no zeros inside the images
+    pads = (1, 2, 2, 1)
+    expected = np.pad(x, ((0, 0), (1, 2), (2, 1), (0, 0)))
+    xp = hc._padded_buffer(x, pads)
+    xp[:, 1:6, 2:6] = np.nan  # whatever a previous call left in the image area
+    copy = hc._PaddingCopy(x, xp, pads, parts)
+    copy.ensure(6, 9)  # image 1, rows 1 to 3
+    image_rows = xp[:, 1:6, 2:6].reshape(15, 4, 2)
+    assert not np.isnan(image_rows[6:9]).any()
+    for j in range(parts):  # the chunks holding those rows were copied whole, the others not at all
+        a, b = copy.bounds[j], copy.bounds[j + 1]
+        assert copy.done[j] == (a < 9 and b > 6)
+        assert np.isnan(image_rows[a:b]).all() != copy.done[j] or a == b
+    copy.ensure(0, 15)
+    np.testing.assert_array_equal(xp, expected)
+
+
 def test_conv2d_from_several_threads_at_once():
     from concurrent.futures import ThreadPoolExecutor
 
