@@ -39,7 +39,7 @@ from helpers._validate import (
     require_pair,
     require_positive_int,
 )
-from helpers.shapes import _same_amounts
+from helpers.shapes import _amounts
 
 __all__ = [
     "conv2d",
@@ -86,12 +86,7 @@ def _spatial_plan(hw, kernel_hw, stride, padding, dilation, what="kernel"):
     outs = []
     for axis, size, k, s, d in zip(("height", "width"), hw, kernel_hw, stride, dilation, strict=True):
         effective = d * (k - 1) + 1
-        if padding == "valid":  # the arguments are validated already: the rules of shapes.padding_amounts
-            before = after = 0
-        elif padding == "same":
-            before, after = _same_amounts(size, effective, s)
-        else:
-            before = after = padding
+        before, after = _amounts(size, effective, s, padding)  # shapes.padding_amounts, minus its checks
         padded = size + before + after
         if effective > padded:
             dil = f" (effective {effective} with dilation {d})" if d > 1 else ""
@@ -193,7 +188,6 @@ _BLAS: list = []
 #: Per-thread scratch buffers (the im2col block, the padded input), kept between calls so that nothing is
 #: allocated, or first touched by the operating system, on the fast path.
 _LOCAL = threading.local()
-_SLAB = ['slab']
 
 
 def _workers() -> int:

@@ -72,6 +72,15 @@ def _same_amounts(size, ek, stride):
     return before, total - before
 
 
+def _amounts(size, ek, stride, padding):
+    """``(before, after)`` for validated arguments and the effective (dilated) kernel span ``ek``."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        return _same_amounts(size, ek, stride)
+    return (padding, padding)
+
+
 def padding_amounts(size, kernel_size, stride=1, padding="valid", dilation=1):
     """Zeros added before and after the input along one axis.
 
@@ -107,11 +116,7 @@ def padding_amounts(size, kernel_size, stride=1, padding="valid", dilation=1):
     (0, 0)
     """
     size, kernel_size, stride, padding, dilation = _check_axis(size, kernel_size, stride, padding, dilation)
-    if padding == "valid":
-        return (0, 0)
-    if padding == "same":
-        return _same_amounts(size, _effective_kernel(kernel_size, dilation), stride)
-    return (padding, padding)
+    return _amounts(size, _effective_kernel(kernel_size, dilation), stride, padding)
 
 
 def _axis_plan(size, kernel_size, stride, padding, dilation):
@@ -121,12 +126,11 @@ def _axis_plan(size, kernel_size, stride, padding, dilation):
     """
     size, kernel_size, stride, padding, dilation = _check_axis(size, kernel_size, stride, padding, dilation)
     ek = _effective_kernel(kernel_size, dilation)
+    before, after = _amounts(size, ek, stride, padding)
     if padding == "same":
-        before, after = _same_amounts(size, ek, stride)
         out = -(-size // stride)
     else:
-        p = 0 if padding == "valid" else padding
-        before = after = p
+        p = before
         padded = size + 2 * p
         if ek > padded:
             raise ValueError(
