@@ -188,6 +188,7 @@ _BLAS: list = []
 #: Per-thread scratch buffers (the im2col block, the padded input), kept between calls so that nothing is
 #: allocated, or first touched by the operating system, on the fast path.
 _LOCAL = threading.local()
+_SCRATCH_KEEP_BYTES = 64 * 2**20
 
 
 def _workers() -> int:
@@ -236,13 +237,19 @@ class _SingleThreadedBlas:
 
 
 def _scratch(name, size, dtype):
-    """A 1-D scratch array of ``size`` values owned by the calling thread (reused, grown when too small)."""
+    """A 1-D scratch array of ``size`` values owned by the calling thread (reused, grown when too small).
+
+    Arrays bigger than ``_SCRATCH_KEEP_BYTES`` are not kept: one big convolution should not hold on to its
+    memory for the rest of the session.
+    """
     buffers = getattr(_LOCAL, "buffers", None)
     if buffers is None:
         buffers = _LOCAL.buffers = {}
     buf = buffers.get(name)
     if buf is None or buf.size < size or buf.dtype != dtype:
-        buf = buffers[name] = np.empty(size, dtype=dtype)
+        buf = np.empty(size, dtype=dtype)
+        if buf.nbytes <= _SCRATCH_KEEP_BYTES:
+            buffers[name] = buf
     return buf[:size]
 
 
@@ -289,13 +296,16 @@ def _padded_buffer(x, pads):
     n, h, w, c = x.shape
     shape = (n, h + top + bottom, w + left + right, c)
     xp = _scratch("padded", n * shape[1] * shape[2] * c, x.dtype).reshape(shape)
-    key = (id(_LOCAL.buffers["padded"]), shape, pads)
-    if getattr(_LOCAL, "padded_key", None) != key:
+    kept = _LOCAL.buffers.get("padded")
+    reused = kept is not None and xp.base is kept
+    key = (id(kept), shape, pads)
+    if not reused or getattr(_LOCAL, "padded_key", None) != key:
         xp[:, :top] = 0
         xp[:, top + h :] = 0
         xp[:, :, :left] = 0
         xp[:, :, left + w :] = 0
-        _LOCAL.padded_key = key
+        if reused:
+            _LOCAL.padded_key = key
     return xp
 
 

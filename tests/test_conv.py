@@ -195,17 +195,27 @@ def test_conv2d_accepts_views_read_only_and_broadcast_inputs():
                                        rtol=1e-10, atol=1e-9)
 
 
-def test_padded_scratch_buffer_is_cleaned_when_the_padding_changes():
+@pytest.mark.parametrize("keep_bytes", [None, 1024])
+def test_padded_scratch_buffer_is_cleaned_when_the_padding_changes(keep_bytes):
     # Both calls pad into a (2, 12, 12, 3) buffer: 10 + 1 + 1 and 8 + 2 + 2. The second call's border is
-    # wider, so rows and columns the first call filled with image values must become zeros again.
+    # wider, so rows and columns the first call filled with image values must become zeros again. With a
+    # small keep limit the buffers are not kept at all (a fresh one each call).
+    import helpers.conv as hc
+
     rng = np.random.default_rng(11)
     k = rng.normal(size=(3, 3, 3, 2))
-    for first, second in [((10, 1), (8, 2)), ((8, 2), (10, 1))]:
-        x1 = rng.normal(size=(2, first[0], first[0], 3)) + 5
-        x2 = rng.normal(size=(2, second[0], second[0], 3)) + 5
-        conv2d(x1, k, padding=first[1])
-        np.testing.assert_allclose(conv2d(x2, k, padding=second[1]), formula_conv(x2, k, padding=second[1]),
-                                   rtol=1e-10, atol=1e-9)
+    with pytest.MonkeyPatch.context() as mp:
+        if keep_bytes is not None:
+            mp.setattr(hc, "_SCRATCH_KEEP_BYTES", keep_bytes)
+            mp.setattr(hc._LOCAL, "buffers", {})
+        for first, second in [((10, 1), (8, 2)), ((8, 2), (10, 1)), ((8, 2), (8, 2))]:
+            x1 = rng.normal(size=(2, first[0], first[0], 3)) + 5
+            x2 = rng.normal(size=(2, second[0], second[0], 3)) + 5
+            conv2d(x1, k, padding=first[1])
+            np.testing.assert_allclose(conv2d(x2, k, padding=second[1]), formula_conv(x2, k, padding=second[1]),
+                                       rtol=1e-10, atol=1e-9)
+        if keep_bytes is not None:
+            assert all(buf.nbytes <= keep_bytes for buf in hc._LOCAL.buffers.values())
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3, 7])
