@@ -25,7 +25,6 @@ import bisect
 import functools
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -325,7 +324,7 @@ class _PaddingCopy:
         total = x.shape[0] * self.h
         self.bounds = [total * j // parts for j in range(parts + 1)]
         self.claims = {}
-        self.done = [False] * parts
+        self.done = [threading.Event() for _ in range(parts)]
 
     def ensure(self, first, last):
         """Make sure image rows ``first`` to ``last - 1`` (counted across the batch) are copied."""
@@ -336,16 +335,16 @@ class _PaddingCopy:
             self.claim(j)
 
     def claim(self, j):
-        if self.done[j]:
+        done = self.done[j]
+        if done.is_set():
             return
         token = object()
         if self.claims.setdefault(j, token) is token:  # atomic under the GIL: exactly one thread wins
             try:
                 self.copy(self.bounds[j], self.bounds[j + 1])
             finally:
-                self.done[j] = True
-        while not self.done[j]:
-            time.sleep(0)
+                done.set()
+        done.wait()
 
     def copy(self, a, b):
         x, xp, h, top, left = self.x, self.xp, self.h, self.top, self.left
@@ -435,8 +434,6 @@ def _im2col_matmul(x, kernel, bias, stride, dilation, pads, out_hw, groups):
             try:
                 run(queue)
             finally:
-                while not all(future.done() for future in others):
-                    time.sleep(0)  # poll: waking up from a blocking wait can take a tenth of a millisecond
                 for future in others:
                     future.result()
     return out

@@ -234,8 +234,8 @@ def test_padding_copy_fills_exactly_the_rows_asked_for(parts):
     assert not np.isnan(image_rows[6:9]).any()
     for j in range(parts):  # the chunks holding those rows were copied whole, the others not at all
         a, b = copy.bounds[j], copy.bounds[j + 1]
-        assert copy.done[j] == (a < 9 and b > 6)
-        assert np.isnan(image_rows[a:b]).all() != copy.done[j] or a == b
+        assert copy.done[j].is_set() == (a < 9 and b > 6)
+        assert np.isnan(image_rows[a:b]).all() != copy.done[j].is_set() or a == b
     copy.ensure(0, 15)
     np.testing.assert_array_equal(xp, expected)
 
