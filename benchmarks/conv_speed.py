@@ -14,7 +14,9 @@ Everything is float32, as TensorFlow uses.
 ``conv2d_naive`` is far too slow for the full cases: it is timed once on a subset (the first image,
 cropped to at most 34 x 34) and its time is scaled up by the ratio of multiplications (its row says
 so). ``conv2d`` runs numpy's BLAS on one thread and spreads cache-sized blocks over a few threads itself;
-the load average line helps to spot a busy machine, where every timing is noisy.
+the load average line helps to spot a busy machine, where every timing is noisy. Judge the goal on an idle
+machine: with another program keeping one of two cores busy, ``conv2d`` (whose threads want every core)
+slows down more than ``tf.nn.conv2d``, and the ratios rose to about 1.5-1.8x in our runs.
 
 Run: ``.venv/bin/python benchmarks/conv_speed.py`` (about 30 s on a 2-core laptop, under a minute when busy).
 """
