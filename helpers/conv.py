@@ -109,17 +109,16 @@ def _pad_nhwc(x, pads, value=0.0):
     return out
 
 
-def _windows(xp, kernel_hw, stride, dilation, out_hw, groups=1):
-    """Read-only view of every window: shape (groups, N, out_h, out_w, kh, kw, C // groups).
+def _windows(xp, kernel_hw, stride, dilation, out_hw):
+    """Read-only view of every window: shape (N, out_h, out_w, kh, kw, C).
 
     No data is copied; the view just steps through ``xp`` with the right strides.
     """
     n, _, _, c = xp.shape
     sn, sh_, sw_, sc = xp.strides
     (kh, kw), (st_h, st_w), (dh, dw), (oh, ow) = kernel_hw, stride, dilation, out_hw
-    cg = c // groups
-    shape = (groups, n, oh, ow, kh, kw, cg)
-    strides = (cg * sc, sn, sh_ * st_h, sw_ * st_w, sh_ * dh, sw_ * dw, sc)
+    shape = (n, oh, ow, kh, kw, c)
+    strides = (sn, sh_ * st_h, sw_ * st_w, sh_ * dh, sw_ * dw, sc)
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
@@ -801,7 +800,7 @@ def _prepare_pool(x, pool_size, stride, padding):
 
 def _pool_windows(xp, pool, stride, out_hw):
     """(N, out_h, out_w, ph, pw, C) view of the pooling windows."""
-    return _windows(xp, pool, stride, (1, 1), out_hw)[0]
+    return _windows(xp, pool, stride, (1, 1), out_hw)
 
 
 def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
