@@ -46,14 +46,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python tools/notebooks.py check
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -rs \
-		tests helpers --doctest-modules notebooks $(NBVAL)
+		tests helpers --doctest-modules solutions $(NBVAL)
 
 test-fast: lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -rs tests helpers --doctest-modules \
 		--ignore=tests/browser
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope notebooks $(NBVAL)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope solutions $(NBVAL)
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -rs tests/browser

@@ -32,7 +32,7 @@ def budget(stem: str) -> int:
 
 def run(stem: str) -> float:
     """Execute one notebook on a copy and return its wall time in seconds (kernel start included)."""
-    path = ROOT / "notebooks" / f"{stem}.ipynb"
+    path = ROOT / "solutions" / f"{stem}.ipynb"
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     NotebookClient(nb, timeout=900, kernel_name="python3",
@@ -49,7 +49,7 @@ def main() -> int:
     print(f"{'notebook':45s} {'seconds':>8s} {'budget':>7s}  verdict   (cores: {os.cpu_count()})")
     total, over = 0.0, 0
     for stem in stems:
-        if not (ROOT / "notebooks" / f"{stem}.ipynb").exists():
+        if not (ROOT / "solutions" / f"{stem}.ipynb").exists():
             print(f"{stem:45s} {'missing':>8s}")
             continue
         seconds = run(stem)

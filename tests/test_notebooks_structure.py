@@ -17,7 +17,7 @@ HOTLINK = re.compile(r"!\[[^\]]*\]\(https?://|<img[^>]+src=[\"']https?://")
 
 
 def _load(stem):
-    path = ROOT / "notebooks" / f"{stem}.ipynb"
+    path = ROOT / "solutions" / f"{stem}.ipynb"
     if not path.exists():
         pytest.fail(f"{path.name} is missing: every notebook in COURSE must exist")
     return json.loads(path.read_text(encoding="utf-8"))
@@ -119,7 +119,7 @@ def test_lessons_guard_their_numbers_and_ask_for_predictions(stem):
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_normalised_and_navigation_current(stem):
-    path = ROOT / "notebooks" / f"{stem}.ipynb"
+    path = ROOT / "solutions" / f"{stem}.ipynb"
     nb = _load(stem)
     expected = nbtools._dump(nbtools._add_ids(nbtools.normalize(nbtools.generate(nb, stem))))
     assert path.read_text(encoding="utf-8") == expected, "run `make notebooks-normalize` (or make notebooks)"

@@ -33,7 +33,7 @@ def seed_shingles():
     return set().union(*(_shingles(_words(p.read_text(encoding="utf-8"))) for p in files))
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)
 def test_no_ten_word_sequence_copied_from_the_sources(path, seed_shingles):
     nb = json.loads(path.read_text(encoding="utf-8"))
     text = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in nb["cells"])

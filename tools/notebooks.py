@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = SOLUTIONS
 
 #: The course map: the one place that lists the notebooks, their titles and goals.
 COURSE = [
