@@ -1,13 +1,22 @@
-"""Exercise self-checks: print a friendly verdict, return a bool, never raise.
+"""Exercise self-checks: print a friendly verdict, return a bool, never let a traceback escape.
 
 Every function here compares a student's answer (a number, a shape, a function or a Keras model) with a
-reference computed by :mod:`helpers.shapes` or :mod:`helpers.conv`, prints what it found (✅ or ❌, what was
-expected, what came back, a hint) and returns ``True`` or ``False``. Errors raised by the student's code are
-caught and reported with the input that triggered them, so a notebook cell never stops with a traceback
-because of a check.
+reference computed by :mod:`helpers.shapes` or :mod:`helpers.conv`, prints what it found and returns ``True``
+or ``False``:
 
-``None`` means "not answered yet": :func:`check_prediction` then reveals the answer and the reasoning, the
-others say what to fill in.
+- ``✅`` the answer is right;
+- ``❌`` it is wrong: what was expected, what came back and a hint. Errors raised by the student's code are
+  caught and reported (type, message, the input that triggered them), never re-raised;
+- ``⏳`` not attempted yet: the answer is still the placeholder ``...`` (or ``None``), or the student's function
+  still raises ``NotImplementedError``. The message says what to do and reveals nothing.
+
+An answer may also be a zero-argument function (usually a ``lambda``) that computes the checked quantity from
+the student's work, e.g. ``check_value(lambda: filter2d(grid, my_kernel), expected)``: the check calls it, so
+a mistake in the student's code is reported instead of stopping the cell.
+
+Under nbgrader's autograder (the environment variable ``NBGRADER_EXECUTION`` is set, to ``"autograde"`` or
+``"validate"``), a check that does not pass raises ``AssertionError`` after printing its message, so the test
+cell loses its points. :func:`check_prediction` never raises: predictions are not graded.
 
 Nothing here imports TensorFlow; :func:`check_model` only calls methods of the model it is given.
 """
@@ -15,9 +24,14 @@ Nothing here imports TensorFlow; :func:`check_model` only calls methods of the m
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import math
 import numbers
+import os
+import threading
+import types
+from collections import Counter
 
 import numpy as np
 
@@ -33,16 +47,161 @@ __all__ = [
     "check_param_count",
     "check_model",
     "check_threshold",
+    "autograding",
 ]
 
 OK = "✅"
 BAD = "❌"
-TODO = "📝"
+TODO = "⏳"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# not attempted, autograding (private)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class _NotAttempted(Exception):
+    """Raised inside a check when the student's answer is still a placeholder."""
+
+
+def autograding() -> bool:
+    """True while nbgrader executes the notebook (autograde or validate).
+
+    nbgrader sets ``NBGRADER_EXECUTION`` to ``"autograde"`` or ``"validate"`` in the kernel's environment;
+    then a failed check raises ``AssertionError`` so that its test cell loses its points.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ.pop("NBGRADER_EXECUTION", None) and None
+    >>> autograding()
+    False
+    """
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def _is_placeholder(value) -> bool:
+    return value is None or value is Ellipsis
+
+
+def _globals_used(fn):
+    """Names a function (and the code objects nested in it) reads, resolved in its globals and closure."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return {}
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    found = {n: fn.__globals__[n] for n in names if n in getattr(fn, "__globals__", {})}
+    for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=False):
+        try:
+            found[name] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    return found
+
+
+def _unanswered(fn) -> list[str]:
+    """Names used by a lambda answer that still hold the placeholder ``...``."""
+    return sorted(name for name, value in _globals_used(fn).items() if value is Ellipsis)
+
+
+def _is_thunk(value) -> bool:
+    """A zero-argument function given instead of a value (a lambda that computes the answer)."""
+    if not isinstance(value, (types.FunctionType, functools.partial)):
+        return False
+    try:
+        params = inspect.signature(value).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params)
+
+
+def _resolve(answer, name):
+    """The value to check: placeholders raise _NotAttempted, thunks are called (their errors reported)."""
+    if _is_placeholder(answer):
+        raise _NotAttempted(f"replace the placeholder `...` with your {name}, run that cell, then this check.")
+    if not _is_thunk(answer):
+        return answer
+    try:
+        value = answer()
+    except NotImplementedError:
+        raise _NotAttempted("your function still raises NotImplementedError: write its body (replace "
+                            "`raise NotImplementedError()`), run its cell, then this check.") from None
+    except Exception:
+        missing = _unanswered(answer)
+        if missing:
+            raise _NotAttempted(f"{', '.join(missing)} still {'is' if len(missing) == 1 else 'are'} `...`: "
+                                f"fill in your answer, run that cell, then this check.") from None
+        raise
+    if _is_placeholder(value):
+        raise _NotAttempted(f"your {name} is still a placeholder: fill it in, run that cell, then this check.")
+    return value
+
+
+def _not_attempted(name, why) -> bool:
+    print(f"{TODO} {name}: not attempted yet — {why}")
+    return False
+
+
+def _student_error(name, exc, hint=None, where="") -> bool:
+    message = str(exc).strip() or "(no message)"
+    print(f"{BAD} {name}{where} raised {type(exc).__name__}: {message}")
+    _hint(hint or "read the error above: it comes from your code. Fix it, run its cell again, then this check.")
+    return False
+
+
+_nesting = threading.local()
+
+
+def _graded(check):
+    """Make a check safe for students and strict for nbgrader.
+
+    The wrapped check never lets an exception escape (it prints what went wrong and returns False); under
+    autograding a result other than True raises AssertionError after the message.
+    """
+
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        depth = getattr(_nesting, "depth", 0)  # checks call checks: only the outermost one raises
+        _nesting.depth = depth + 1
+        try:
+            ok = bool(check(*args, **kwargs))
+        except _NotAttempted as why:
+            ok = _not_attempted(kwargs.get("name") or check.__name__.replace("check_", ""), why)
+        except Exception as exc:  # noqa: BLE001 - a check must never raise in a student's notebook
+            print(f"{BAD} could not check your answer: {type(exc).__name__}: {str(exc).strip() or '(no message)'}")
+            ok = False
+        finally:
+            _nesting.depth = depth
+        if not ok and depth == 0 and autograding():
+            raise AssertionError(f"{check.__name__} did not pass (see the message above)")
+        return ok
+
+    return run
 
 
 # ---------------------------------------------------------------------------------------------------------
 # formatting and comparison (private)
 # ---------------------------------------------------------------------------------------------------------
+
+
+def _plain(value):
+    """A TensorFlow/Keras tensor or 0-d array becomes a numpy value; anything else is returned as is."""
+    if hasattr(value, "numpy") and callable(value.numpy) and not isinstance(value, np.ndarray):
+        try:
+            value = value.numpy()
+        except Exception:  # noqa: BLE001 - not convertible: compare it as it is
+            return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value
 
 
 def _is_number(value) -> bool:
@@ -111,11 +270,7 @@ def _call(fn, case):
 
 def _as_array(value):
     """Convert a student's answer to a float array; return None if impossible."""
-    if hasattr(value, "numpy") and callable(value.numpy):  # a TensorFlow/Keras tensor
-        try:
-            value = value.numpy()
-        except Exception:  # noqa: BLE001 - anything that is not convertible is "not an array"
-            return None
+    value = _plain(value)
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -125,8 +280,11 @@ def _as_array(value):
 
 def _compare(answer, expected, rtol: float = 1e-6, atol: float = 1e-6):
     """Compare an answer with the expected value; return (ok, explanation of the difference)."""
+    answer = _plain(answer)
     if answer is None:
-        return False, "got None (nothing returned or not filled in yet)"
+        return False, "got None (nothing returned: is a `return` missing?)"
+    if answer is Ellipsis:
+        return False, "got `...` (a placeholder)"
     if isinstance(expected, (bool, np.bool_)):
         if isinstance(answer, (bool, np.bool_)) and bool(answer) == bool(expected):
             return True, ""
@@ -190,9 +348,9 @@ def _positional_arity(fn):
 
 
 def _not_callable(fn, name) -> bool:
-    if fn is None:
-        print(f"{TODO} {name} is None: write the function first, then run this check again.")
-        return True
+    """Placeholders are 'not attempted' (raises _NotAttempted); a non-function is reported as wrong."""
+    if _is_placeholder(fn):
+        raise _NotAttempted(f"define the function {name} in the cell above (keep its name), run it, then this check.")
     if not callable(fn):
         print(f"{BAD} {name} should be a function, got {_fmt(fn)} ({type(fn).__name__}).")
         return True
@@ -204,22 +362,27 @@ def _not_callable(fn, name) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def check_value(answer, expected, name="answer", hint=None, rtol=1e-6) -> bool:
+@_graded
+def check_value(answer, expected, name="answer", hint=None, rtol=1e-6, atol=None) -> bool:
     """Check a single answer (number, tuple, string or array) against the expected value.
 
     Parameters
     ----------
-    answer : object
-        What the student computed. ``None`` means "not filled in yet".
+    answer : object or callable
+        What the student computed, or a zero-argument function (a ``lambda``) that computes it from the
+        student's work; the check calls it, so an error in the student's code is reported, not raised.
+        ``...`` or ``None`` means "not attempted yet".
     expected : object
         The right value. Numbers are compared with a relative tolerance, arrays element-wise
-        (shape first), tuples item by item, strings case-insensitively.
+        (shape first), tuples item by item, strings case-insensitively. Scalar tensors count as numbers.
     name : str, optional
         What the answer is, used in the message.
     hint : str, optional
         Printed when the answer is wrong.
     rtol : float, optional
         Relative tolerance for numbers and arrays.
+    atol : float, optional
+        Absolute tolerance (default: 1e-12 for numbers, 1e-6 for arrays).
 
     Returns
     -------
@@ -235,68 +398,122 @@ def check_value(answer, expected, name="answer", hint=None, rtol=1e-6) -> bool:
     ❌ first-layer parameters: expected 456, got 450
        Hint: each filter has a bias
     False
+    >>> check_value(..., 456, name="first-layer parameters")
+    ⏳ first-layer parameters: not attempted yet — replace the placeholder `...` with your first-layer parameters, run that cell, then this check.
+    False
+    >>> check_value(lambda: 2 * 228, 456, name="first-layer parameters")
+    ✅ first-layer parameters = 456. Correct!
+    True
     """
     try:
-        if answer is None:
-            print(f"{TODO} {name} is None: replace None with your answer, then run this cell again.")
-            return False
-        ok, why = _compare(answer, expected, rtol=rtol, atol=1e-12 if _is_number(expected) else 1e-6)
-        if ok:
-            print(f"{OK} {name} = {_fmt(answer)}. Correct!")
-            return True
-        print(f"{BAD} {name}: {why}")
-        _hint(hint)
-        return False
-    except Exception as exc:  # noqa: BLE001 - a check must never raise
-        print(f"{BAD} could not check {name}: {type(exc).__name__}: {exc}")
-        _hint(hint)
-        return False
+        value = _resolve(answer, name)
+    except _NotAttempted as why:
+        return _not_attempted(name, why)
+    except Exception as exc:  # noqa: BLE001 - the student's lambda failed: report it
+        return _student_error(f"computing {name}", exc, hint)
+    if atol is None:
+        atol = 1e-12 if _is_number(expected) else 1e-6
+    ok, why = _compare(value, expected, rtol=rtol, atol=atol)
+    if ok:
+        print(f"{OK} {name} = {_fmt(_plain(value))}. Correct!")
+        return True
+    print(f"{BAD} {name}: {why}")
+    _hint(hint)
+    return False
 
 
-def check_prediction(guess, actual, what, explanation=None) -> bool:
+def _closeness(guess, actual) -> str:
+    """How far a numeric guess is from the actual value, in words ('' when not two numbers)."""
+    guess, actual = _plain(guess), _plain(actual)
+    if not (_is_number(guess) and _is_number(actual)):
+        return ""
+    g, a = float(guess), float(actual)
+    if a == 0 or g == 0 or math.isnan(g):
+        return f" (off by {abs(g - a):.4g})" if not math.isnan(g) else ""
+    if (g > 0) != (a > 0):
+        return " (the sign is wrong)"
+    ratio = g / a
+    if 0.5 <= ratio <= 2:
+        return f" ({abs(ratio - 1):.0%} too {'high' if ratio > 1 else 'low'})"
+    return f" (about {max(ratio, 1 / ratio):.3g} times too {'high' if ratio > 1 else 'low'})"
+
+
+def _within(guess, actual, tolerance) -> bool:
+    guess, actual = _plain(guess), _plain(actual)
+    if tolerance and _is_number(guess) and _is_number(actual):
+        return abs(float(guess) - float(actual)) <= tolerance * abs(float(actual))
+    if tolerance and isinstance(actual, (tuple, list)) and isinstance(guess, (tuple, list)):
+        return len(guess) == len(actual) and all(_within(g, a, tolerance) for g, a in zip(guess, actual, strict=True))
+    return _compare(guess, actual, rtol=1e-6, atol=1e-9)[0]
+
+
+def check_prediction(guess, actual, what, explanation=None, tolerance=0.0, reveal=False) -> bool:
     """Compare a prediction made before running the code with the computed value.
+
+    Without a guess it asks for one and reveals nothing (unless ``reveal=True``), so running every cell does
+    not answer the predictions. Predictions are not graded: this check never raises, even under nbgrader.
 
     Parameters
     ----------
     guess : object
-        The student's prediction; ``None`` means "no guess yet": the answer and the explanation are shown.
+        The student's prediction; ``None`` or ``...`` means "no guess yet".
     actual : object
         The value the code computed.
     what : str
         What was predicted, e.g. ``"output size"``.
     explanation : str, optional
-        The reasoning, printed in every case.
+        The reasoning, printed once there is a guess (or on reveal).
+    tolerance : float, optional
+        Relative tolerance for estimates ("roughly how many": ``0.1`` accepts within 10%). Exact questions
+        keep the default 0.
+    reveal : bool, optional
+        Show the answer without a guess.
 
     Returns
     -------
     bool
-        True if the guess matches (numbers with a small relative tolerance).
+        True if the guess matches.
 
     Examples
     --------
     >>> check_prediction(28, 28, "output width", "32 - 5 + 1 = 28")
-    ✅ Your prediction for the output width was right: 28.
+    ✅ Right: the output width is 28.
        Why: 32 - 5 + 1 = 28
     True
     >>> check_prediction(None, 28, "output width")
-    📝 No guess yet. The output width is 28.
+    ⏳ No prediction yet: write your guess for the output width in the cell above (my_guess = ...), run it, then this cell. (Stuck? Add reveal=True to this call to see the answer.)
     False
+    >>> check_prediction(30, 28, "output width")
+    ❌ Not quite: you predicted 30; the output width is 28 (7% too high).
+    False
+    >>> check_prediction(450, 456, "parameter count", tolerance=0.05)
+    ✅ Close enough (within 5%): the parameter count is 456; you said 450.
+    True
     """
     try:
-        if guess is None:
-            print(f"{TODO} No guess yet. The {what} is {_fmt(actual)}.")
+        actual = _plain(actual)
+        if _is_placeholder(guess):
+            if not reveal:
+                print(f"{TODO} No prediction yet: write your guess for the {what} in the cell above (my_guess = ...), "
+                      f"run it, then this cell. (Stuck? Add reveal=True to this call to see the answer.)")
+                return False
+            print(f"👀 The {what} is {_fmt(actual)}.")
             if explanation:
                 print(f"   Why: {explanation}")
             return False
-        ok, why = _compare(guess, actual, rtol=1e-6, atol=1e-9)
-        if ok:
-            print(f"{OK} Your prediction for the {what} was right: {_fmt(actual)}.")
+        exact = _compare(guess, actual, rtol=1e-6, atol=1e-9)[0]
+        ok = exact or _within(guess, actual, tolerance)
+        if exact:
+            print(f"{OK} Right: the {what} is {_fmt(actual)}.")
+        elif ok:
+            print(f"{OK} Close enough (within {tolerance:.0%}): the {what} is {_fmt(actual)}; you said {_fmt(_plain(guess))}.")
         else:
-            print(f"{BAD} Not quite: you predicted {_fmt(guess)}, the {what} is {_fmt(actual)}.")
+            print(f"{BAD} Not quite: you predicted {_fmt(_plain(guess))}; the {what} is {_fmt(actual)}"
+                  f"{_closeness(guess, actual)}.")
         if explanation:
             print(f"   Why: {explanation}")
         return ok
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - never raises, not even under autograding
         print(f"{BAD} could not compare your prediction for the {what}: {type(exc).__name__}: {exc}")
         return False
 
@@ -311,6 +528,7 @@ def _shape_of(value):
     return None
 
 
+@_graded
 def check_shape(answer, expected, name="shape") -> bool:
     """Check a shape: ``answer`` may be a tuple or anything with a ``.shape`` (array, tensor).
 
@@ -318,8 +536,8 @@ def check_shape(answer, expected, name="shape") -> bool:
 
     Parameters
     ----------
-    answer : tuple or array-like
-        The shape, or an object whose ``.shape`` is checked.
+    answer : tuple, array-like or callable
+        The shape, an object whose ``.shape`` is checked, or a zero-argument function returning either.
     expected : tuple
         The expected shape.
     name : str, optional
@@ -340,36 +558,36 @@ def check_shape(answer, expected, name="shape") -> bool:
     False
     """
     try:
-        if answer is None:
-            print(f"{TODO} {name} is None: replace None with your answer (a tuple such as (28, 28, 6)).")
-            return False
-        got = _shape_of(answer)
-        want = tuple(expected)
-        if got is None:
-            print(f"{BAD} {name}: expected a shape such as {want}, got {_fmt(answer)} ({type(answer).__name__})")
-            return False
-        if len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=True)):
-            print(f"{OK} {name} has shape {_fmt(got)}. Correct!")
-            return True
-        print(f"{BAD} {name}: expected shape {_fmt(want)}, got {_fmt(got)}")
-        if len(got) != len(want):
-            _hint(f"the number of dimensions differs ({len(got)} instead of {len(want)}).")
-        else:
-            axes = [i for i, (g, w) in enumerate(zip(got, want, strict=True)) if w is not None and g != w]
-            _hint(f"axis {axes[0]} is {got[axes[0]]}, it should be {want[axes[0]]}.")
-        return False
+        answer = _resolve(answer, name)
+    except _NotAttempted as why:
+        return _not_attempted(name, why)
     except Exception as exc:  # noqa: BLE001
-        print(f"{BAD} could not check {name}: {type(exc).__name__}: {exc}")
+        return _student_error(f"computing {name}", exc)
+    got = _shape_of(answer)
+    want = tuple(expected)
+    if got is None:
+        print(f"{BAD} {name}: expected a shape such as {want}, got {_fmt(answer)} ({type(answer).__name__})")
         return False
+    if len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=True)):
+        print(f"{OK} {name} has shape {_fmt(got)}. Correct!")
+        return True
+    print(f"{BAD} {name}: expected shape {_fmt(want)}, got {_fmt(got)}")
+    if len(got) != len(want):
+        _hint(f"the number of dimensions differs ({len(got)} instead of {len(want)}).")
+    else:
+        axes = [i for i, (g, w) in enumerate(zip(got, want, strict=True)) if w is not None and g != w]
+        _hint(f"axis {axes[0]} is {got[axes[0]]}, it should be {want[axes[0]]}.")
+    return False
 
 
+@_graded
 def check_function(fn, reference, cases, name=None, hint=None, atol=1e-6) -> bool:
     """Run a student's function and a reference on the same inputs and compare the results.
 
     Parameters
     ----------
     fn : callable
-        The student's function.
+        The student's function (``...`` or ``None``: not attempted yet).
     reference : callable
         The trusted implementation.
     cases : list
@@ -385,7 +603,8 @@ def check_function(fn, reference, cases, name=None, hint=None, atol=1e-6) -> boo
     Returns
     -------
     bool
-        True if every case matches. Exceptions raised by ``fn`` are reported with the failing input.
+        True if every case matches. Exceptions raised by ``fn`` are reported with the failing input; a
+        function that still raises ``NotImplementedError`` is "not attempted yet".
 
     Examples
     --------
@@ -398,62 +617,80 @@ def check_function(fn, reference, cases, name=None, hint=None, atol=1e-6) -> boo
     ❌ double(3) returned 9, expected 6.
        1 of 2 test cases failed.
     False
+    >>> def stub(x):
+    ...     raise NotImplementedError()
+    >>> check_function(stub, lambda x: x + x, [(1,)], name="double")
+    ⏳ double: not attempted yet — write the body of double (replace `raise NotImplementedError()` with your code), run its cell, then this check.
+    False
     """
     if name is None:
         name = getattr(fn, "__name__", "your function")
         name = "your function" if name == "<lambda>" else name
-    if _not_callable(fn, name):
-        return False
     try:
-        cases = list(cases)
-        failures = 0
-        first_message = None
-        for case in cases:
-            try:
-                expected = _call(reference, case)
-            except Exception as exc:  # noqa: BLE001 - a broken case is the checker's fault, say so
-                print(f"{BAD} the reference itself failed on {_fmt_case(case)}: {type(exc).__name__}: {exc}")
-                return False
-            try:
-                got = _call(fn, case)
-            except Exception as exc:  # noqa: BLE001 - report the student's error, never propagate it
-                failures += 1
-                if first_message is None:
-                    first_message = f"{name}{_fmt_case(case)} raised {type(exc).__name__}: {exc}"
-                continue
-            ok, why = _compare(got, expected, rtol=1e-6, atol=atol)
-            if not ok:
-                failures += 1
-                if first_message is None:
-                    if _is_number(expected) and (got is None or _is_number(got)):
-                        first_message = f"{name}{_fmt_case(case)} returned {_fmt(got)}, expected {_fmt(expected)}."
-                    else:
-                        first_message = f"{name}{_fmt_case(case)}: {why}."
-        if failures == 0:
-            print(f"{OK} {name} matches the reference on all {len(cases)} test cases.")
-            return True
-        print(f"{BAD} {first_message}")
-        print(f"   {failures} of {len(cases)} test cases failed.")
-        _hint(hint)
-        return False
-    except Exception as exc:  # noqa: BLE001
-        print(f"{BAD} could not check {name}: {type(exc).__name__}: {exc}")
-        return False
+        if _not_callable(fn, name):
+            return False
+    except _NotAttempted as why:
+        return _not_attempted(name, why)
+    cases = list(cases)
+    failures = 0
+    first_message = None
+    first_error = None
+    for case in cases:
+        try:
+            expected = _call(reference, case)
+        except Exception as exc:  # noqa: BLE001 - a broken case is the checker's fault, say so
+            print(f"{BAD} the reference itself failed on {_fmt_case(case)}: {type(exc).__name__}: {exc}")
+            return False
+        try:
+            got = _call(fn, case)
+        except NotImplementedError:
+            return _not_attempted(name, f"write the body of {name} (replace `raise NotImplementedError()` with "
+                                        f"your code), run its cell, then this check.")
+        except Exception as exc:  # noqa: BLE001 - report the student's error, never propagate it
+            failures += 1
+            if first_message is None:
+                first_error = exc
+                first_message = (f"{name}{_fmt_case(case)} raised {type(exc).__name__}: "
+                                 f"{str(exc).strip() or '(no message)'}")
+            continue
+        ok, why = _compare(got, expected, rtol=1e-6, atol=atol)
+        if not ok:
+            failures += 1
+            if first_message is None:
+                if _is_number(expected) and (got is None or _is_number(_plain(got))):
+                    first_message = f"{name}{_fmt_case(case)} returned {_fmt(_plain(got))}, expected {_fmt(expected)}."
+                    if got is None:
+                        first_message += " Is a `return` missing?"
+                else:
+                    first_message = f"{name}{_fmt_case(case)}: {why}."
+    if failures == 0:
+        print(f"{OK} {name} matches the reference on all {len(cases)} test cases.")
+        return True
+    print(f"{BAD} {first_message}")
+    print(f"   {failures} of {len(cases)} test cases failed.")
+    if first_error is not None and failures == len(cases) and not hint:
+        _hint("the error comes from your code: read its message, fix the function, run its cell again.")
+    _hint(hint)
+    return False
 
 
-def check_threshold(value, threshold, name="value", higher_is_better=True) -> bool:
+@_graded
+def check_threshold(value, threshold, name="value", higher_is_better=True, valid_range=None) -> bool:
     """Check that a result (an accuracy, a speed-up...) reaches a threshold.
 
     Parameters
     ----------
-    value : float
-        The measured value.
+    value : float or callable
+        The measured value, or a zero-argument function that measures it (called inside the check).
     threshold : float
         The value to reach (``>=`` when ``higher_is_better``, else ``<=``).
     name : str, optional
         What the value is.
     higher_is_better : bool, optional
         False for losses and errors.
+    valid_range : tuple of float, optional
+        ``(low, high)`` the value must lie in, e.g. ``(0, 1)`` for an accuracy: 97.1 is then rejected with
+        "give a fraction, not a percentage" instead of passing as "above 0.95".
 
     Returns
     -------
@@ -467,27 +704,36 @@ def check_threshold(value, threshold, name="value", higher_is_better=True) -> bo
     >>> check_threshold(0.5, 0.3, name="loss", higher_is_better=False)
     ❌ loss = 0.5 does not reach the target (<= 0.3) yet.
     False
+    >>> check_threshold(97.1, 0.95, name="test accuracy", valid_range=(0, 1))
+    ❌ test accuracy = 97.1 is outside [0, 1]: give a fraction (0.97), not a percentage.
+    False
     """
     try:
-        if value is None:
-            print(f"{TODO} {name} is None: compute it first.")
-            return False
-        if not _is_number(value) and _as_array(value) is not None and _as_array(value).size == 1:
-            value = float(_as_array(value).reshape(()))
-        if not _is_number(value):
-            print(f"{BAD} {name} should be a number, got {_fmt(value)} ({type(value).__name__})")
-            return False
-        v = float(np.asarray(value))
-        ok = v >= threshold if higher_is_better else v <= threshold
-        sign = ">=" if higher_is_better else "<="
-        if ok:
-            print(f"{OK} {name} = {v:.4g} reaches the target ({sign} {threshold:.4g}).")
-        else:
-            print(f"{BAD} {name} = {v:.4g} does not reach the target ({sign} {threshold:.4g}) yet.")
-        return bool(ok)
+        value = _resolve(value, name)
+    except _NotAttempted as why:
+        return _not_attempted(name, why)
     except Exception as exc:  # noqa: BLE001
-        print(f"{BAD} could not check {name}: {type(exc).__name__}: {exc}")
+        return _student_error(f"computing {name}", exc)
+    value = _plain(value)
+    if not _is_number(value) and _as_array(value) is not None and _as_array(value).size == 1:
+        value = float(_as_array(value).reshape(()))
+    if not _is_number(value):
+        print(f"{BAD} {name} should be a number, got {_fmt(value)} ({type(value).__name__})")
         return False
+    v = float(np.asarray(value))
+    if valid_range is not None:
+        lo, hi = valid_range
+        if not lo <= v <= hi:
+            extra = f": give a fraction ({v / 100:.2f}), not a percentage" if hi == 1 and 1 < v <= 100 else ""
+            print(f"{BAD} {name} = {v:.4g} is outside [{lo:g}, {hi:g}]{extra}.")
+            return False
+    ok = v >= threshold if higher_is_better else v <= threshold
+    sign = ">=" if higher_is_better else "<="
+    if ok:
+        print(f"{OK} {name} = {v:.4g} reaches the target ({sign} {threshold:.4g}).")
+    else:
+        print(f"{BAD} {name} = {v:.4g} does not reach the target ({sign} {threshold:.4g}) yet.")
+    return bool(ok)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -495,6 +741,7 @@ def check_threshold(value, threshold, name="value", higher_is_better=True) -> bo
 # ---------------------------------------------------------------------------------------------------------
 
 
+@_graded
 def check_output_size(fn) -> bool:
     """Check a student's ``output_size(n, f, s, p)``: output length of a convolution along one axis.
 
@@ -544,6 +791,7 @@ def check_output_size(fn) -> bool:
     return ok
 
 
+@_graded
 def check_conv_single_step(fn) -> bool:
     """Check a student's ``conv_single_step(a_slice, W, b)``: one output value of a convolution.
 
@@ -589,6 +837,7 @@ def _accepts(fn, param: str) -> bool:
     return param in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+@_graded
 def check_conv2d(fn) -> bool:
     """Check a student's ``conv2d(x, kernels, bias, ...)`` against :func:`helpers.conv.conv2d`.
 
@@ -660,6 +909,7 @@ def check_conv2d(fn) -> bool:
     return ok
 
 
+@_graded
 def check_pool(fn, mode="max") -> bool:
     """Check a student's pooling function ``fn(x, pool_size, stride)`` on images ``(H, W, C)``.
 
@@ -704,6 +954,7 @@ def check_pool(fn, mode="max") -> bool:
                                f"and the output size is floor((n - f) / s) + 1.")
 
 
+@_graded
 def check_param_count(fn) -> bool:
     """Check a student's ``conv_params(kernel_size, in_channels, filters)``: weights + biases of a layer.
 
@@ -733,19 +984,78 @@ def check_param_count(fn) -> bool:
                                "LeNet-5's first layer: (5*5*3 + 1) * 6 = 456.")
 
 
-def check_model(model, expected_params=None, expected_output_shape=None, name="model") -> bool:
-    """Check a Keras model's parameter count and output shape (Keras 3 safe, no TensorFlow import).
+_ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu", "ELU": "elu", "PReLU": "prelu"}
+
+
+def _activation_name(fn) -> str:
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    return str(name).lower()
+
+
+def _ops(model) -> list[str]:
+    """The model as a list of operations: layer types and the non-linear activations they apply.
+
+    ``Conv2D(6, 5, activation="relu")`` and ``Conv2D(6, 5)`` followed by ``ReLU()`` both give
+    ``["Conv2D", "relu"]``; nested models are flattened; input layers are left out.
+    """
+    ops = []
+    for layer in getattr(model, "layers", []):
+        cls = type(layer).__name__
+        if cls == "InputLayer":
+            continue
+        if hasattr(layer, "layers") and not hasattr(layer, "kernel"):
+            ops.extend(_ops(layer))
+        elif cls in _ACTIVATION_LAYERS:
+            ops.append(_ACTIVATION_LAYERS[cls])
+        elif cls == "Activation":
+            ops.append(_activation_name(layer.activation))
+        else:
+            ops.append(cls)
+            act = getattr(layer, "activation", None)
+            if act is not None and _activation_name(act) != "linear":
+                ops.append(_activation_name(act))
+    return ops
+
+
+def _build(model, name):
+    """A Keras model from a model or a zero-argument builder; placeholders are 'not attempted'."""
+    if _is_placeholder(model):
+        raise _NotAttempted(f"build {name} in the cell above (replace `...`), run it, then this check.")
+    if callable(model) and not hasattr(model, "count_params"):
+        try:
+            model = model()
+        except NotImplementedError:
+            raise _NotAttempted(f"write the body of your builder for {name} (replace "
+                                f"`raise NotImplementedError()`), run its cell, then this check.") from None
+        if _is_placeholder(model):
+            raise _NotAttempted(f"your builder for {name} returns nothing yet: `return` the model.")
+    return model
+
+
+def _output_shape(model):
+    return tuple(None if s is None else int(s) for s in model.outputs[0].shape)
+
+
+@_graded
+def check_model(model, expected_params=None, expected_output_shape=None, name="model", reference=None) -> bool:
+    """Check a Keras model: parameter count, output shape and (with a reference) its layers and activations.
 
     Parameters
     ----------
-    model : keras.Model
-        A built model (give it an ``Input`` or call ``model.build``).
+    model : keras.Model or callable
+        A built model (give it an ``Input`` or call ``model.build``), or a zero-argument function that builds
+        it (called inside the check, so its errors are reported). ``...`` or ``None``: not attempted yet.
     expected_params : int, optional
-        Total number of parameters (``model.count_params()``).
+        Total number of parameters (``model.count_params()``); taken from ``reference`` when omitted.
     expected_output_shape : tuple, optional
-        With or without the batch dimension, e.g. ``(None, 10)`` or ``(10,)``.
+        With or without the batch dimension, e.g. ``(None, 10)`` or ``(10,)``; taken from ``reference``
+        when omitted.
     name : str, optional
         Used in messages.
+    reference : keras.Model or callable, optional
+        The model the student should have built (or its builder). Its sequence of operations (layer types
+        and non-linear activations, in order for ``Sequential`` models, as a multiset otherwise) must match,
+        so a model without its ReLUs or with the wrong pooling fails even with the right parameter count.
 
     Returns
     -------
@@ -762,49 +1072,81 @@ def check_model(model, expected_params=None, expected_output_shape=None, name="m
     ✅ LeNet-5 has 61,706 parameters. Correct!
     ✅ LeNet-5's output shape is (None, 10). Correct!
     True
+    >>> check_model(..., expected_params=61706, name="LeNet-5")
+    ⏳ LeNet-5: not attempted yet — build LeNet-5 in the cell above (replace `...`), run it, then this check.
+    False
     """
-    if model is None:
-        print(f"{TODO} {name} is None: build the model first, then run this check again.")
+    build_hint = "build the model first: start it with keras.Input(shape=...) or call model.build(...)."
+    try:
+        model = _build(model, name)
+    except _NotAttempted as why:
+        return _not_attempted(name, why)
+    except Exception as exc:  # noqa: BLE001 - the student's builder failed
+        return _student_error(f"building {name}", exc)
+    if reference is not None:
+        reference = _build(reference, "the reference model")
+        if expected_params is None:
+            expected_params = int(reference.count_params())
+        if expected_output_shape is None:
+            expected_output_shape = _output_shape(reference)
+    if expected_params is None and expected_output_shape is None:
+        print(f"{TODO} nothing to check: pass expected_params, expected_output_shape or reference.")
         return False
     ok = True
-    try:
-        if expected_params is not None:
-            try:
-                got = int(model.count_params())
-            except Exception as exc:  # noqa: BLE001 - unbuilt models raise ValueError
-                print(f"{BAD} could not count the parameters of {name}: {type(exc).__name__}: {exc}")
-                _hint("build the model first: start it with keras.Input(shape=...) or call model.build(...).")
-                got = None
-                ok = False
-            if got is not None:
-                if got == int(expected_params):
-                    print(f"{OK} {name} has {_fmt_number(got)} parameters. Correct!")
-                else:
-                    ok = False
-                    print(f"{BAD} {name} has {_fmt_number(got)} parameters, expected {_fmt_number(int(expected_params))} "
-                          f"(difference {got - int(expected_params):+,}).")
-                    _hint("compare layer by layer with model.summary(): kernel sizes, filters, units, use_bias.")
-        if expected_output_shape is not None:
-            want = tuple(expected_output_shape)
-            try:
-                got_shape = tuple(None if s is None else int(s) for s in model.outputs[0].shape)
-            except Exception as exc:  # noqa: BLE001 - Keras 3 raises AttributeError for unbuilt models
-                print(f"{BAD} {name} has no output shape yet ({type(exc).__name__}: {exc}).")
-                _hint("build the model first: start it with keras.Input(shape=...) or call model.build(...).")
-                return False
-            if len(want) == len(got_shape) - 1:
-                got_shape = (None,) + got_shape[1:]
-                want = (None,) + want
-            if len(got_shape) == len(want) and all(w is None or g == w for g, w in zip(got_shape, want, strict=True)):
-                print(f"{OK} {name}'s output shape is {_fmt(got_shape)}. Correct!")
-            else:
-                ok = False
-                print(f"{BAD} {name}'s output shape is {_fmt(got_shape)}, expected {_fmt(want)}.")
-                _hint("print model.summary() to see where the shapes stop matching.")
-        if expected_params is None and expected_output_shape is None:
-            print(f"{TODO} nothing to check: pass expected_params and/or expected_output_shape.")
+    if expected_params is not None:
+        try:
+            got = int(model.count_params())
+        except Exception as exc:  # noqa: BLE001 - unbuilt models raise ValueError
+            print(f"{BAD} could not count the parameters of {name}: {type(exc).__name__}: {exc}")
+            _hint(build_hint)
             return False
-        return ok
-    except Exception as exc:  # noqa: BLE001
-        print(f"{BAD} could not check {name}: {type(exc).__name__}: {exc}")
-        return False
+        if got == int(expected_params):
+            print(f"{OK} {name} has {_fmt_number(got)} parameters. Correct!")
+        else:
+            ok = False
+            print(f"{BAD} {name} has {_fmt_number(got)} parameters, expected {_fmt_number(int(expected_params))} "
+                  f"(difference {got - int(expected_params):+,}).")
+            _hint("compare layer by layer with model.summary(): kernel sizes, filters, units, use_bias.")
+    if expected_output_shape is not None:
+        want = tuple(expected_output_shape)
+        try:
+            got_shape = _output_shape(model)
+        except Exception as exc:  # noqa: BLE001 - Keras 3 raises AttributeError for unbuilt models
+            print(f"{BAD} {name} has no output shape yet ({type(exc).__name__}: {exc}).")
+            _hint(build_hint)
+            return False
+        if len(want) == len(got_shape) - 1:
+            got_shape = (None,) + got_shape[1:]
+            want = (None,) + want
+        if len(got_shape) == len(want) and all(w is None or g == w for g, w in zip(got_shape, want, strict=True)):
+            print(f"{OK} {name}'s output shape is {_fmt(got_shape)}. Correct!")
+        else:
+            ok = False
+            print(f"{BAD} {name}'s output shape is {_fmt(got_shape)}, expected {_fmt(want)}.")
+            _hint("print model.summary() to see where the shapes stop matching.")
+    if reference is not None:
+        mine, theirs = _ops(model), _ops(reference)
+        in_order = type(model).__name__ == type(reference).__name__ == "Sequential"
+        if (mine == theirs) if in_order else (Counter(mine) == Counter(theirs)):
+            print(f"{OK} {name}'s layers and activations match: {' -> '.join(mine) if in_order else len(mine)}"
+                  f"{'' if in_order else ' operations'}.")
+        else:
+            ok = False
+            if in_order:
+                i = next((k for k, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b),
+                         min(len(mine), len(theirs)))
+                got_op = mine[i] if i < len(mine) else "the end of the model"
+                want_op = theirs[i] if i < len(theirs) else "the end of the model"
+                print(f"{BAD} {name}'s operation {i + 1} is {got_op}, expected {want_op}.")
+            else:
+                extra = Counter(mine) - Counter(theirs)
+                missing = Counter(theirs) - Counter(mine)
+                parts = []
+                if missing:
+                    parts.append("missing " + ", ".join(f"{n} x {k}" for k, n in missing.items()))
+                if extra:
+                    parts.append("extra " + ", ".join(f"{n} x {k}" for k, n in extra.items()))
+                print(f"{BAD} {name}'s layers differ from the expected ones: {'; '.join(parts)}.")
+            _hint("check each layer's type and its activation (activation=\"relu\" on convolutions and hidden "
+                  "dense layers, \"softmax\" on the output); pooling layers have no activation.")
+    return ok

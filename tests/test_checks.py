@@ -113,15 +113,22 @@ def test_check_value_numbers_arrays_tuples_and_types(capsys):
 def test_check_value_none_and_unconvertible(capsys):
     assert checks.check_value(None, 3, name="my_answer") is False
     out = capsys.readouterr().out
-    assert "my_answer is None" in out
+    assert "my_answer: not attempted yet" in out and "3" not in out.replace("⏳", "")
     assert checks.check_value(object(), np.zeros(3)) is False
     assert "❌" in capsys.readouterr().out
 
 
-def test_check_prediction_none_reveals_answer_and_reasoning(capsys):
-    assert checks.check_prediction(None, 16, "output width", "18 - 3 + 1 = 16") is False
+def test_check_prediction_without_a_guess_asks_and_reveals_nothing(capsys):
+    for placeholder in (None, ...):
+        assert checks.check_prediction(placeholder, 16, "output width", "18 - 3 + 1 = 16") is False
+        out = capsys.readouterr().out
+        assert "No prediction yet" in out and "16" not in out and "18 - 3" not in out
+
+
+def test_check_prediction_reveals_on_request(capsys):
+    assert checks.check_prediction(None, 16, "output width", "18 - 3 + 1 = 16", reveal=True) is False
     out = capsys.readouterr().out
-    assert "No guess yet" in out and "16" in out and "18 - 3 + 1" in out
+    assert "16" in out and "18 - 3 + 1" in out
 
 
 def test_check_prediction_right_and_wrong(capsys):
@@ -188,7 +195,7 @@ def test_check_function_catches_student_exceptions(capsys):
 
 def test_check_function_none_not_callable_and_bad_reference(capsys):
     assert checks.check_function(None, abs, [(1,)]) is False
-    assert "None" in capsys.readouterr().out
+    assert "not attempted yet" in capsys.readouterr().out
     assert checks.check_function(3, abs, [(1,)]) is False
     assert "function" in capsys.readouterr().out
 
@@ -344,6 +351,40 @@ def test_check_model_with_keras(capsys, keras):
     assert "(None, 10)" in capsys.readouterr().out
 
 
+def test_check_model_with_a_reference_compares_layers_and_activations(capsys, keras):
+    L = keras.layers
+
+    def tiny(act=True, relu_layer=False, pool=L.MaxPooling2D):
+        layers = [keras.Input((8, 8, 1)), L.Conv2D(2, 3, activation=None if relu_layer or not act else "relu")]
+        layers += [L.ReLU()] if relu_layer else []
+        layers += [pool(2), L.Flatten(), L.Dense(3, activation="softmax")]
+        return keras.Sequential(layers)
+
+    reference = tiny()
+    assert checks.check_model(tiny(), reference=reference) is True
+    assert checks.check_model(lambda: tiny(relu_layer=True), reference=reference, name="net") is True
+    capsys.readouterr()
+    # same parameter count and output shape, but no ReLU / the wrong pooling: rejected
+    assert checks.check_model(tiny(act=False), reference=reference, name="net") is False
+    out = capsys.readouterr().out
+    assert "operation 2 is MaxPooling2D, expected relu" in out
+    assert checks.check_model(tiny(pool=L.AveragePooling2D), reference=reference, name="net") is False
+    assert "AveragePooling2D, expected MaxPooling2D" in capsys.readouterr().out
+
+    def builder():
+        raise NotImplementedError()
+
+    assert checks.check_model(builder, reference=reference, name="net") is False
+    assert "not attempted yet" in capsys.readouterr().out
+
+    def broken():
+        return keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(2, 30)])
+
+    assert checks.check_model(broken, reference=reference, name="net") is False
+    out = capsys.readouterr().out
+    assert "building net raised" in out and "Traceback" not in out
+
+
 def test_check_model_unbuilt_and_none(capsys, keras):
     unbuilt = keras.Sequential([keras.layers.Dense(3)])
     assert checks.check_model(unbuilt, expected_params=3, expected_output_shape=(None, 3)) is False
@@ -361,3 +402,110 @@ def test_messages_are_plain_deterministic_text(capsys):
     assert "14,455,392" in capsys.readouterr().out
     checks.check_prediction(None, np.float64(30.0), "value")
     assert "0x" not in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the student edition: placeholders, stubs, lambdas, estimates, autograding
+# ----------------------------------------------------------------------------------------------------------
+
+
+def stub_output_size(n, f, s=1, p=0):
+    """A student edition stub, as the generator writes it."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+@pytest.mark.parametrize("check, args", [
+    (checks.check_output_size, (stub_output_size,)),
+    (checks.check_output_size, (...,)),
+    (checks.check_conv_single_step, (lambda a, w, b: (_ for _ in ()).throw(NotImplementedError()),)),
+    (checks.check_conv2d, (...,)),
+    (checks.check_pool, (None,)),
+    (checks.check_param_count, (...,)),
+    (checks.check_value, (..., 3)),
+    (checks.check_shape, (..., (2, 3))),
+    (checks.check_threshold, (..., 0.9)),
+    (checks.check_function, (stub_output_size, good_output_size, [(5, 3)])),
+    (checks.check_model, (..., 10)),
+])
+def test_every_check_says_not_attempted_for_placeholders_and_stubs(capsys, check, args):
+    assert check(*args) is False
+    out = capsys.readouterr().out
+    assert "not attempted yet" in out and "❌" not in out and "Traceback" not in out
+    assert "raised NotImplementedError" not in out
+
+
+def test_a_lambda_answer_is_evaluated_inside_the_check(capsys):
+    my_kernel = np.array([[1.0, 0, -1]] * 3)
+    grid = np.zeros((4, 4))
+    grid[:, :2] = 10
+    expected = np.full((2, 2), 30.0)  # every window holds three 10s under the kernel's +1 column
+    assert checks.check_value(lambda: _corr(grid, my_kernel), expected, name="output") is True
+    assert "✅" in capsys.readouterr().out
+    # an error in the student's expression is reported, never raised
+    assert checks.check_value(lambda: _corr(grid, my_kernel[:2, :2, None, None]), expected, name="output") is False
+    out = capsys.readouterr().out
+    assert "❌" in out and "Error" in out
+
+
+def _corr(x, k):
+    kh, kw = k.shape
+    return np.array([[np.sum(x[i:i + kh, j:j + kw] * k) for j in range(x.shape[1] - kw + 1)]
+                     for i in range(x.shape[0] - kh + 1)])
+
+
+MY_KERNEL = ...
+
+
+def test_a_lambda_using_an_unanswered_global_is_not_attempted(capsys):
+    assert checks.check_value(lambda: _corr(np.zeros((4, 4)), MY_KERNEL), np.zeros((2, 2))) is False
+    out = capsys.readouterr().out
+    assert "not attempted yet" in out and "MY_KERNEL" in out and "❌" not in out
+
+
+def test_scalar_tensors_and_zero_d_arrays_count_as_numbers(capsys):
+    class FakeTensor:  # what keras.ops.size returns: a scalar with .numpy()
+        def numpy(self):
+            return np.int32(61706)
+
+    assert checks.check_value(FakeTensor(), 61706, name="parameters") is True
+    assert checks.check_value(np.array(456), 456) is True
+    assert checks.check_value(np.array(455), 456) is False
+
+
+def test_estimates_accept_the_stated_tolerance_and_exact_questions_stay_exact(capsys):
+    assert checks.check_prediction(14_000_000, 14_450_688, "weights", tolerance=0.1) is True
+    assert checks.check_prediction(12_000_000, 14_450_688, "weights", tolerance=0.1) is False
+    assert "too low" in capsys.readouterr().out
+    assert checks.check_prediction(457, 456, "parameters") is False
+    assert checks.check_prediction((4, 4, 1), (4, 4, 1), "shape") is True
+
+
+def test_accuracy_given_as_a_percentage_is_rejected(capsys):
+    assert checks.check_threshold(97.12, 0.95, name="accuracy", valid_range=(0, 1)) is False
+    assert "not a percentage" in capsys.readouterr().out
+    assert checks.check_threshold(0.9712, 0.95, name="accuracy", valid_range=(0, 1)) is True
+    assert checks.check_threshold(lambda: 0.99, 0.95, name="accuracy") is True
+
+
+def test_output_size_rejects_a_missing_floor_or_a_missing_max(capsys):
+    assert checks.check_output_size(lambda n, f, s, p: (n + 2 * p - f) / s + 1) is False
+    assert checks.check_output_size(lambda n, f, s, p: -(-(n + 2 * p - f) // s) + 1) is False
+
+
+def test_under_autograding_a_failed_check_raises_assertion_error(capsys, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert checks.autograding() is True
+    assert checks.check_value(3, 3) is True
+    with pytest.raises(AssertionError):
+        checks.check_value(4, 3)
+    with pytest.raises(AssertionError):
+        checks.check_output_size(stub_output_size)
+    with pytest.raises(AssertionError):
+        checks.check_param_count(lambda k, c, f: k * k * c * f)  # a nested check_function raises only once
+    assert capsys.readouterr().out.count("❌") == 2
+    # predictions are not graded: never raise
+    assert checks.check_prediction(None, 3, "x") is False
+    assert checks.check_prediction(2, 3, "x") is False
+    monkeypatch.setenv("NBGRADER_EXECUTION", "")
+    assert checks.check_value(4, 3) is False
