@@ -1,29 +1,46 @@
-"""Maintain the course notebooks: course map, generated cells, normalising and executing.
+"""Maintain the course notebooks: course map, generated cells, the two editions, executing, releasing.
+
+The complete edition ``solutions/NN_topic.ipynb`` is the one source authors edit. Everything else is
+generated from it: the navigation and course-map cells, the nbgrader cell metadata, and the student edition
+``notebooks/NN_topic.ipynb`` (solutions replaced by stubs, answers hidden).
 
 Usage (normally through ``make notebooks``)::
 
-    python tools/notebooks.py generate            # write navigation + table-of-contents cells
-    python tools/notebooks.py normalize           # strip volatile metadata, widget state, TF noise
-    python tools/notebooks.py execute [NN ...]    # generate, execute in place, normalise
-    python tools/notebooks.py check               # exit 1 if any notebook is not generated/normalised
+    python tools/notebooks.py generate [NN ...]   # regenerate cells, metadata and notebooks/ (no execution)
+    python tools/notebooks.py normalize [NN ...]  # the same as generate
+    python tools/notebooks.py execute [NN ...]    # execute solutions/ in place, then generate
+    python tools/notebooks.py check [NN ...]      # exit 1 if anything is not what generation gives
+    python tools/notebooks.py student IN OUT      # write the student edition of one notebook
+    python tools/notebooks.py release DIR [NN ...]  # an nbgrader course folder in DIR (make release)
     python tools/notebooks.py toc                 # print the table of contents (for the README)
 
-Generated cells carry ``metadata["course"] = "navigation"`` or ``"toc"``; never edit them by hand.
+Generated cells carry ``metadata["course"]`` (``"navigation"``, ``"toc"``, ``"edition-note"``,
+``"solution-link"``); never edit them by hand. A student notebook that differs from what the tool last wrote
+(the student worked in it) is never overwritten unless ``--force`` (``make notebooks FORCE=1``) is given.
+
+Exercise conventions (see CONTRIBUTING.md): a *solution cell* holds ``### BEGIN SOLUTION`` /
+``### END SOLUTION``; the next code cell is its *check cell* (only ``helpers.checks`` calls). A solution
+region inside a function becomes ``raise NotImplementedError()``; a top-level region becomes
+``name = ...  # YOUR ANSWER HERE`` for each name it binds (``None  # YOUR PREDICTION HERE`` before a
+``check_prediction``). Outputs of solution, check and ``reveal``-tagged cells are cleared.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
+import hashlib
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
-NOTEBOOKS = SOLUTIONS
+STUDENT = ROOT / "notebooks"
 
 #: The course map: the one place that lists the notebooks, their titles and goals.
 COURSE = [
@@ -167,11 +184,299 @@ def normalize(nb: dict) -> dict:
     return nb
 
 
+# ---------------------------------------------------------------------------------------------------------
+# exercises: solution cells, check cells, nbgrader metadata
+# ---------------------------------------------------------------------------------------------------------
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+CHECK_CALL = re.compile(r"\bcheck_\w+\(")
+EXERCISE_HEADING = re.compile(r"^###\s+Exercise\s+(\d+)", re.M)
+
+
+def _src(cell: dict) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def _tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def is_solution(cell: dict) -> bool:
+    return cell["cell_type"] == "code" and BEGIN in _src(cell)
+
+
+def is_check(cell: dict) -> bool:
+    return cell["cell_type"] == "code" and bool(CHECK_CALL.search(_src(cell))) and not is_solution(cell)
+
+
+def _next_code(cells: list[dict], i: int) -> dict | None:
+    for cell in cells[i + 1:]:
+        if cell["cell_type"] == "code":
+            return cell
+    return None
+
+
+def exercises(nb: dict) -> list[dict]:
+    """The solution regions of a notebook, in order, with their roles.
+
+    Each item: ``index`` (of the solution cell), ``kind`` (``"exercise"`` or ``"prediction"``), ``grade_id``,
+    ``check`` (index of the check cell or None), ``task`` (index of the exercise statement or None),
+    ``number`` (the exercise number from its heading) and ``points``.
+    """
+    cells, found, used = nb["cells"], [], set()
+    heading, heading_at, preds = None, None, 0
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown":
+            m = EXERCISE_HEADING.search(_src(cell))
+            if m:
+                heading, heading_at = int(m.group(1)), i
+            elif _src(cell).lstrip().startswith("## "):
+                heading, heading_at = None, None
+            continue
+        if not is_solution(cell):
+            continue
+        nxt = _next_code(cells, i)
+        check_i = cells.index(nxt) if nxt is not None and is_check(nxt) else None
+        if check_i is not None and "check_prediction(" in _src(nxt):
+            preds += 1
+            found.append({"index": i, "kind": "prediction", "grade_id": f"pred{preds}", "check": None,
+                          "task": None, "number": None, "points": 0})
+            continue
+        base = f"ex{heading}" if heading is not None else f"ex-cell{i}"
+        grade_id, letter = base, "b"
+        while grade_id in used:
+            grade_id, letter = base + letter, chr(ord(letter) + 1)
+        used.add(grade_id)
+        points = 1
+        if check_i is not None:
+            for tag in _tags(cells[check_i]):
+                if re.fullmatch(r"points-\d+", tag):
+                    points = int(tag.split("-")[1])
+        found.append({"index": i, "kind": "exercise", "grade_id": grade_id, "check": check_i,
+                      "task": heading_at, "number": heading, "points": points})
+    return found
+
+
+def _nbgrader(grade_id: str, *, solution=False, grade=False, locked=False, points=None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution,
+            "task": False}
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+def add_grading_metadata(nb: dict) -> dict:
+    """nbgrader cell metadata for the solutions edition (recomputed from scratch every time).
+
+    Solution cells are nbgrader solution cells; the check cell after an exercise is an autograded test
+    cell (locked, with points); the exercise statement is locked. Other cells carry no nbgrader metadata.
+    """
+    for cell in nb["cells"]:
+        cell.setdefault("metadata", {}).pop("nbgrader", None)
+    for ex in exercises(nb):
+        nb["cells"][ex["index"]]["metadata"]["nbgrader"] = _nbgrader(ex["grade_id"], solution=True)
+        if ex["kind"] != "exercise":
+            continue
+        if ex["check"] is not None:
+            nb["cells"][ex["check"]]["metadata"]["nbgrader"] = _nbgrader(
+                ex["grade_id"] + "-check", grade=True, locked=True, points=ex["points"])
+        if ex["task"] is not None and "nbgrader" not in nb["cells"][ex["task"]]["metadata"]:
+            nb["cells"][ex["task"]]["metadata"]["nbgrader"] = _nbgrader(ex["grade_id"] + "-task", locked=True)
+    return nb
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the student edition
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _bound_names(code: str) -> list[str]:
+    """Names a block of top-level code binds (assignments, in order of first appearance)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+
+    def add(target):
+        if isinstance(target, ast.Name) and target.id not in names:
+            names.append(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for t in target.elts:
+                add(t)
+
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                add(t)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            add(node.target)
+    return names
+
+
+def _function_stub(code: str, indent: str) -> list[str] | None:
+    """A top-level region that is one whole ``def``: keep its signature and docstring, stub the body."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    fn, lines = tree.body[0], code.splitlines()
+    first_body = fn.body[0]
+    keep_until = first_body.end_lineno if (isinstance(first_body, ast.Expr) and isinstance(
+        getattr(first_body, "value", None), ast.Constant) and isinstance(first_body.value.value, str)) \
+        else first_body.lineno - 1
+    head = lines[: keep_until]
+    body_indent = re.match(r"\s*", lines[first_body.lineno - 1]).group(0)
+    return [indent + h for h in head] + [indent + body_indent + "# YOUR CODE HERE",
+                                         indent + body_indent + "raise NotImplementedError()"]
+
+
+def stub_source(source: str, prediction: bool = False) -> str:
+    """Replace every solution region of a cell's source by the student's placeholder.
+
+    Examples
+    --------
+    >>> print(stub_source("def f(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"))
+    def f(x):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+    >>> print(stub_source("### BEGIN SOLUTION\\nanswer = 6 * 76\\n### END SOLUTION"))
+    answer = ...  # YOUR ANSWER HERE
+    >>> print(stub_source("### BEGIN SOLUTION\\nmy_guess = 30\\n### END SOLUTION", prediction=True))
+    my_guess = None  # YOUR PREDICTION HERE
+    """
+    out, region, indent = [], None, ""
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if region is None and stripped == BEGIN:
+            region, indent = [], line[: len(line) - len(line.lstrip())]
+            continue
+        if region is not None and stripped == END:
+            code = "\n".join(r[len(indent):] if r.startswith(indent) else r.lstrip() for r in region)
+            if indent:
+                out += [indent + "# YOUR CODE HERE", indent + "raise NotImplementedError()"]
+            elif (stub := _function_stub(code, indent)) is not None:
+                out += stub
+            else:
+                names = _bound_names(code)
+                value, note = ("None", "YOUR PREDICTION HERE") if prediction else ("...", "YOUR ANSWER HERE")
+                out += [f"{name} = {value}  # {note}" for name in names] or ["# YOUR CODE HERE"]
+            region = None
+            continue
+        if region is not None:
+            region.append(line)
+        else:
+            out.append(line)
+    if region is not None:
+        raise ValueError(f"unbalanced solution markers: {BEGIN!r} without {END!r} in\n{source[:200]}")
+    return "\n".join(out)
+
+
+def _anchor(heading_line: str) -> str:
+    """JupyterLab's anchor for a markdown heading: its text with spaces replaced by '-'."""
+    text = re.sub(r"^#+\s*", "", heading_line.strip())
+    text = re.sub(r"[*_`]", "", text)
+    return text.replace(" ", "-")
+
+
+def _edition_note(stem: str) -> str:
+    return (f"> **Student edition.** Write your answers where a cell says `# YOUR CODE HERE` or "
+            f"`# YOUR ANSWER HERE`, then run the self-check below it. Predictions start as `None`: write your "
+            f"guess before you run the cell that checks it. The worked solutions are in "
+            f"[the complete edition](../solutions/{stem}.ipynb).")
+
+
+def student_edition(nb: dict, stem: str, release: bool = False) -> dict:
+    """The student edition of a (generated, normalised) solutions notebook.
+
+    With ``release=True`` (for nbgrader) the cells correspond one-to-one to the source and keep their
+    nbgrader metadata; otherwise an edition note and solution links are added and nbgrader metadata removed.
+    """
+    nb = copy.deepcopy(nb)
+    cells = nb["cells"]
+    roles = {ex["index"]: ex for ex in exercises(nb)}
+    prediction_checks = {cells.index(_next_code(cells, ex["index"])) for ex in roles.values()
+                         if ex["kind"] == "prediction"}
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        hide = i in roles or is_check(cell) or i in prediction_checks or "reveal" in _tags(cell)
+        if i in roles:
+            cell["source"] = stub_source(_src(cell), prediction=roles[i]["kind"] == "prediction")
+        if hide:
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    if not release:
+        links = {}
+        for ex in roles.values():
+            if ex["kind"] == "exercise" and ex["task"] is not None:
+                after = ex["check"] if ex["check"] is not None else ex["index"]
+                heading = next(line for line in _src(cells[ex["task"]]).splitlines() if line.startswith("###"))
+                links[after] = (f"[Worked solution of exercise {ex['number']}]"
+                                f"(../solutions/{stem}.ipynb#{_anchor(heading)}) · try it yourself first.")
+        new = []
+        for i, cell in enumerate(cells):
+            cell.get("metadata", {}).pop("nbgrader", None)
+            new.append(cell)
+            if i == 0:
+                new.append(_md_cell(_edition_note(stem), "edition-note"))
+            if i in links:
+                new.append(_md_cell(links[i], "solution-link"))
+        nb["cells"] = new
+    nb["metadata"]["course"] = {"edition": "student", "source": f"solutions/{stem}.ipynb"}
+    return nb
+
+
+def _cells_hash(nb: dict) -> str:
+    """A fingerprint of a notebook's cells (source, outputs), to notice a student's changes."""
+    cells = [{"s": _src(c), "o": c.get("outputs", [])} for c in nb.get("cells", [])]
+    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def build_student(solution_nb: dict, stem: str) -> dict:
+    """Student edition, normalised, with ids and the fingerprint the overwrite protection compares."""
+    nb = _add_ids(normalize(student_edition(solution_nb, stem)))
+    nb["metadata"]["course"]["generated"] = _cells_hash(nb)
+    return nb
+
+
+def student_modified(path: Path) -> bool:
+    """True if a student notebook was changed after the tool wrote it (or cannot be read)."""
+    if not path.exists():
+        return False
+    try:
+        nb = _load(path)
+    except (OSError, ValueError):
+        return True
+    stamp = nb.get("metadata", {}).get("course", {}).get("generated")
+    return stamp != _cells_hash(nb)
+
+
+def write_student(solution_nb: dict, stem: str, force: bool = False, out: Path | None = None) -> str:
+    """Write ``notebooks/<stem>.ipynb``; refuse to overwrite a student's work unless ``force``."""
+    path = out or STUDENT / f"{stem}.ipynb"
+    text = _dump(build_student(solution_nb, stem))
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return "unchanged"
+    if not force and student_modified(path):
+        return "kept"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return "written"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# files and commands
+# ---------------------------------------------------------------------------------------------------------
+
+
 def _paths(selection: list[str]) -> list[Path]:
     stems = [c[0] for c in COURSE]
     if selection:
         stems = [s for s in stems if any(s.startswith(sel) for sel in selection)]
-    return [NOTEBOOKS / f"{s}.ipynb" for s in stems if (NOTEBOOKS / f"{s}.ipynb").exists()]
+    return [SOLUTIONS / f"{s}.ipynb" for s in stems if (SOLUTIONS / f"{s}.ipynb").exists()]
 
 
 def _load(path: Path) -> dict:
@@ -189,8 +494,16 @@ def _add_ids(nb: dict) -> dict:
     return nb
 
 
-def process(path: Path, execute: bool = False, timeout: int = 600) -> float:
-    """Generate, optionally execute, and normalise one notebook in place; return seconds spent."""
+def solution_text(nb: dict, stem: str) -> str:
+    """The committed form of a solutions notebook: generated cells, nbgrader metadata, normalised."""
+    return _dump(_add_ids(add_grading_metadata(normalize(generate(nb, stem)))))
+
+
+def process(path: Path, execute: bool = False, timeout: int = 600, force: bool = False) -> tuple[float, str]:
+    """Generate, optionally execute, and normalise one solutions notebook; regenerate its student edition.
+
+    Returns the seconds spent executing and what happened to the student edition.
+    """
     nb = generate(_load(path), path.stem)
     seconds = 0.0
     if execute:
@@ -203,33 +516,100 @@ def process(path: Path, execute: bool = False, timeout: int = 600) -> float:
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         seconds = time.perf_counter() - start
         nb = json.loads(nbformat.writes(node))
-    nb = _add_ids(normalize(nb))
-    path.write_text(_dump(nb), encoding="utf-8")
-    return seconds
+    text = solution_text(nb, path.stem)
+    path.write_text(text, encoding="utf-8")
+    return seconds, write_student(json.loads(text), path.stem, force=force)
+
+
+def release(directory: Path, stems: list[str]) -> int:
+    """Build an nbgrader course folder: ``source/`` from solutions/, then ``generate_assignment``.
+
+    Each lesson is one assignment named after its file. The released notebooks get the course's own student
+    stubs (``answer = ...`` rather than a top-level ``raise``) and keep the outputs of the student edition.
+    """
+    directory = directory.resolve()
+    (directory / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(directory)!r}\n"
+        "c.CourseDirectory.course_id = 'cnn-course'\n"
+        "c.ClearSolutions.enforce_metadata = True\n"
+        "c.Execute.timeout = 300\n", encoding="utf-8")
+    for stem in stems:
+        source = directory / "source" / stem
+        source.mkdir(parents=True, exist_ok=True)
+        nb = _load(SOLUTIONS / f"{stem}.ipynb")
+        (source / f"{stem}.ipynb").write_text(_dump(nb), encoding="utf-8")
+        for image in (ROOT / "images").glob("*.png"):  # notebooks show ../images/*.png
+            (directory / "images").mkdir(exist_ok=True)
+            (directory / "images" / image.name).write_bytes(image.read_bytes())
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", stem, "--force"],
+                              cwd=directory, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
+            print(f"{stem}: nbgrader generate_assignment failed")
+            return 1
+        released_path = directory / "release" / stem / f"{stem}.ipynb"
+        released = _load(released_path)
+        ours = student_edition(nb, stem, release=True)
+        if len(ours["cells"]) != len(released["cells"]):
+            print(f"{stem}: nbgrader released {len(released['cells'])} cells, expected {len(ours['cells'])}")
+            return 1
+        for theirs, mine in zip(released["cells"], ours["cells"], strict=True):
+            theirs["source"] = mine["source"]
+            if mine["cell_type"] == "code":
+                theirs["outputs"], theirs["execution_count"] = mine["outputs"], mine["execution_count"]
+        released_path.write_text(_dump(released), encoding="utf-8")
+        print(f"{stem}: released to {released_path.relative_to(directory)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["generate", "normalize", "execute", "check", "toc"])
-    parser.add_argument("notebooks", nargs="*", help="notebook numbers or name prefixes, e.g. 03 07_lenet5")
+    parser.add_argument("command", choices=["generate", "normalize", "execute", "check", "toc", "student",
+                                            "release"])
+    parser.add_argument("notebooks", nargs="*", help="notebook numbers or name prefixes, e.g. 03 07_lenet5 "
+                                                     "(student: IN OUT; release: DIR then notebooks)")
+    parser.add_argument("--force", action="store_true", help="overwrite student notebooks even if changed")
     args = parser.parse_args(argv)
     if args.command == "toc":
         print(toc_markdown("notebooks/"))
         return 0
+    if args.command == "student":
+        if len(args.notebooks) != 2:
+            parser.error("student takes two paths: IN (a solutions notebook) and OUT")
+        src, out = Path(args.notebooks[0]), Path(args.notebooks[1])
+        nb = json.loads(solution_text(_load(src), src.stem))
+        print(f"{out}: {write_student(nb, src.stem, force=True, out=out)}")
+        return 0
+    if args.command == "release":
+        if not args.notebooks:
+            parser.error("release takes a directory, then optionally notebook numbers")
+        return release(Path(args.notebooks[0]), [p.stem for p in _paths(args.notebooks[1:])])
     paths = _paths(args.notebooks)
     if args.command == "check":
         stale = []
         for p in paths:
             text = p.read_text(encoding="utf-8")
-            if _dump(_add_ids(normalize(generate(_load(p), p.stem)))) != text:
-                stale.append(p.name)
-        for name in stale:
-            print(f"{name}: not normalised or navigation out of date; run `make notebooks-normalize`")
+            expected = solution_text(_load(p), p.stem)
+            if expected != text:
+                stale.append(f"solutions/{p.name}: not normalised or generated cells out of date")
+            student = STUDENT / p.name
+            want = _dump(build_student(json.loads(expected), p.stem))
+            if not student.exists() or student.read_text(encoding="utf-8") != want:
+                stale.append(f"notebooks/{p.name}: not the student edition of solutions/{p.name}")
+        for line in stale:
+            print(f"{line}; run `make notebooks-normalize` (or `make notebooks`)")
         return 1 if stale else 0
+    kept = []
     for p in paths:
-        seconds = process(p, execute=args.command == "execute")
+        seconds, student = process(p, execute=args.command == "execute", force=args.force)
         note = f" executed in {seconds:.1f} s" if args.command == "execute" else ""
-        print(f"{p.name}:{note} ok")
+        print(f"{p.name}:{note} ok; notebooks/{p.name} {student}")
+        if student == "kept":
+            kept.append(p.name)
+    if kept:
+        print(f"Not overwritten (changed since generated, probably your work): {', '.join(kept)}. "
+              f"Save a copy, then `make notebooks FORCE=1` to regenerate them.")
     return 0
 
 
