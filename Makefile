@@ -17,14 +17,15 @@ export PYTHONHASHSEED ?= 0
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help venv lab test test-fast test-notebooks test-browser notebooks notebooks-normalize images bench lint clean
+.PHONY: help venv lab release test test-fast test-notebooks test-browser notebooks notebooks-normalize images bench lint clean
 
 help:
 	@echo "make lab            set up .venv (first time only) and open JupyterLab on the course"
 	@echo "make test           the whole suite: ruff, unit tests, doctests, every notebook (nbval), browser tests"
 	@echo "make test-fast      ruff, unit tests and doctests only"
 	@echo "make test-browser   drive the explorers in JupyterLab with headless Chromium"
-	@echo "make notebooks      re-execute and normalise every notebook (NB=03 for one)"
+	@echo "make notebooks      execute solutions/ and regenerate the student edition notebooks/ (NB=03 for one)"
+	@echo "make release        an nbgrader course folder in build/nbgrader (instructors)"
 	@echo "make images         redraw the figures in images/"
 	@echo "make bench          run the speed benchmarks"
 
@@ -58,11 +59,20 @@ test-notebooks: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -rs tests/browser
 
+# Execute solutions/ and regenerate the student edition notebooks/. A student notebook changed since it was
+# generated (your work) is kept unless FORCE=1.
 notebooks: $(STAMP)
-	$(BIN)/python tools/notebooks.py execute $(NB)
+	$(BIN)/python tools/notebooks.py execute $(NB) $(if $(FORCE),--force,)
 
 notebooks-normalize: $(STAMP)
-	$(BIN)/python tools/notebooks.py generate $(NB)
+	$(BIN)/python tools/notebooks.py generate $(NB) $(if $(FORCE),--force,)
+
+# An nbgrader course folder in build/nbgrader (source/ from solutions/, release/ by generate_assignment).
+# Needs the instructor requirements: `make instructor`.
+RELEASE_DIR ?= build/nbgrader
+release: $(STAMP)
+	@$(BIN)/python -c "import nbgrader" 2>/dev/null || { echo "nbgrader is missing: run 'make instructor' first"; exit 1; }
+	$(BIN)/python tools/notebooks.py release $(RELEASE_DIR) $(NB)
 
 images: $(STAMP)
 	$(BIN)/python tools/make_images.py

@@ -137,7 +137,7 @@ def _resolve(answer, name):
     except Exception:
         missing = _unanswered(answer)
         if missing:
-            raise _NotAttempted(f"{', '.join(missing)} still {'is' if len(missing) == 1 else 'are'} `...`: "
+            raise _NotAttempted(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} still `...`: "
                                 f"fill in your answer, run that cell, then this check.") from None
         raise
     if _is_placeholder(value):
@@ -481,7 +481,7 @@ def check_prediction(guess, actual, what, explanation=None, tolerance=0.0, revea
        Why: 32 - 5 + 1 = 28
     True
     >>> check_prediction(None, 28, "output width")
-    ⏳ No prediction yet: write your guess for the output width in the cell above (my_guess = ...), run it, then this cell. (Stuck? Add reveal=True to this call to see the answer.)
+    ⏳ No prediction yet: write your guess for the output width in the prediction cell above (replace None), run it, then this cell. (Stuck? Add reveal=True to this call to see the answer.)
     False
     >>> check_prediction(30, 28, "output width")
     ❌ Not quite: you predicted 30; the output width is 28 (7% too high).
@@ -494,8 +494,8 @@ def check_prediction(guess, actual, what, explanation=None, tolerance=0.0, revea
         actual = _plain(actual)
         if _is_placeholder(guess):
             if not reveal:
-                print(f"{TODO} No prediction yet: write your guess for the {what} in the cell above (my_guess = ...), "
-                      f"run it, then this cell. (Stuck? Add reveal=True to this call to see the answer.)")
+                print(f"{TODO} No prediction yet: write your guess for the {what} in the prediction cell above "
+                      f"(replace None), run it, then this cell. (Stuck? Add reveal=True to this call to see the answer.)")
                 return False
             print(f"👀 The {what} is {_fmt(actual)}.")
             if explanation:

@@ -124,3 +124,33 @@ def test_normalised_and_navigation_current(stem):
     expected = nbtools._dump(nbtools._add_ids(nbtools.normalize(nbtools.generate(nb, stem))))
     assert path.read_text(encoding="utf-8") == expected, "run `make notebooks-normalize` (or make notebooks)"
     assert "widgets" not in nb["metadata"], "widget state must be stripped"
+
+
+def _is_check_statement(node):
+    import ast
+
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return True
+    value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id.startswith("check_") \
+        or (isinstance(node, ast.Assign) and not any(isinstance(n, ast.Call) for n in ast.walk(node.value)))
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_each_exercise_has_a_solution_cell_then_a_check_cell_that_only_checks(stem):
+    import ast
+
+    nb = _load(stem)
+    found = [ex for ex in nbtools.exercises(nb) if ex["kind"] == "exercise"]
+    assert len(found) >= 3, "at least three exercises with a solution cell"
+    for ex in found:
+        solution = _src(nb["cells"][ex["index"]])
+        assert ex["check"] is not None, f"exercise {ex['grade_id']}: the next code cell must be its self-check"
+        assert not nbtools.CHECK_CALL.search(solution), f"{ex['grade_id']}: the check goes in its own cell"
+        check = _src(nb["cells"][ex["check"]])
+        for node in ast.parse(check).body:
+            assert _is_check_statement(node), (
+                f"{ex['grade_id']}: a check cell only imports, sets constants and calls check_* "
+                f"(student code runs inside the check): {ast.unparse(node)[:80]!r}")
+        meta = nb["cells"][ex["check"]]["metadata"].get("nbgrader", {})
+        assert meta.get("grade") and meta.get("points", 0) >= 1, "the check is an nbgrader test cell"

@@ -1,7 +1,11 @@
 """The notebook maintenance tool: navigation, course map and normalisation."""
 
+import copy
+import json
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -78,3 +82,114 @@ def test_every_figure_of_make_images_is_committed():
     missing = [name for name in make_images.FIGURES if not (ROOT / "images" / name).exists()]
     assert not missing, f"run `make images`: missing {missing}"
     assert make_images.main(["no_such_figure.png"]) == 1
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the student edition and nbgrader metadata
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _code(source, outputs=None, tags=None):
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": source,
+            "outputs": outputs or [{"output_type": "stream", "name": "stdout", "text": "shown\n"}]}
+    if tags:
+        cell["metadata"]["tags"] = tags
+    return cell
+
+
+def _md(source):
+    return {"cell_type": "markdown", "metadata": {}, "source": source}
+
+
+def _lesson():
+    return _nb([
+        _md("# 03 · Stride and padding\n\n*x*"),
+        _code("figure = 1"),
+        _md("**Predict, then check.** How many?"),
+        _code("# your prediction: a number\n### BEGIN SOLUTION\nmy_guess = 16\n### END SOLUTION"),
+        _code("check_prediction(my_guess, 16, 'outputs')"),
+        _code("print(16)", tags=["reveal"]),
+        _md("## Exercises\n\n### Exercise 1 — Output size\n\nWrite it."),
+        _code('def output_size(n, f):\n    """Doc."""\n    ### BEGIN SOLUTION\n    return n - f + 1\n'
+              '    ### END SOLUTION'),
+        _code("check_output_size(output_size)", tags=["points-2"]),
+        _md("### Exercise 2 — A value\n\nCompute it."),
+        _code("### BEGIN SOLUTION\nn_out, n_in = 4, 6\n### END SOLUTION"),
+        _code("check_value(n_out, 4)"),
+    ])
+
+
+def test_stub_source_keeps_signatures_docstrings_and_never_raises_at_top_level():
+    fn = 'def f(x):\n    """Twice x."""\n    ### BEGIN SOLUTION\n    y = 2 * x\n    return y\n    ### END SOLUTION\n'
+    assert nbtools.stub_source(fn) == ('def f(x):\n    """Twice x."""\n    # YOUR CODE HERE\n'
+                                       '    raise NotImplementedError()\n')
+    whole = '### BEGIN SOLUTION\ndef g(a, b=1):\n    """Sum."""\n    return a + b\n### END SOLUTION'
+    assert nbtools.stub_source(whole) == ('def g(a, b=1):\n    """Sum."""\n    # YOUR CODE HERE\n'
+                                          '    raise NotImplementedError()')
+    values = "K = 3\n### BEGIN SOLUTION\nk_corr = K[::-1]\nshape, count = (4, 4), 16\n### END SOLUTION\nprint(K)"
+    assert nbtools.stub_source(values) == ("K = 3\nk_corr = ...  # YOUR ANSWER HERE\nshape = ...  # YOUR ANSWER HERE\n"
+                                           "count = ...  # YOUR ANSWER HERE\nprint(K)")
+    assert "raise" not in nbtools.stub_source("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")
+    assert nbtools.stub_source("### BEGIN SOLUTION\nmy_guess = 30\n### END SOLUTION", prediction=True) == \
+        "my_guess = None  # YOUR PREDICTION HERE"
+    with pytest.raises(ValueError, match="unbalanced"):
+        nbtools.stub_source("### BEGIN SOLUTION\nx = 1\n")
+
+
+def test_student_edition_hides_solutions_answers_and_reveals():
+    nb = nbtools.student_edition(nbtools.normalize(_lesson()), "03_stride_and_padding")
+    src = [nbtools._src(c) for c in nb["cells"]]
+    text = "\n".join(src)
+    assert "BEGIN SOLUTION" not in text and "n - f + 1" not in text and "my_guess = 16" not in text
+    assert "my_guess = None  # YOUR PREDICTION HERE" in text
+    assert "n_out = ...  # YOUR ANSWER HERE" in text and "n_in = ...  # YOUR ANSWER HERE" in text
+    outputs = {s: c.get("outputs") for s, c in zip(src, nb["cells"], strict=True) if c["cell_type"] == "code"}
+    assert outputs["figure = 1"], "ordinary outputs are kept"
+    for hidden in ("check_prediction(my_guess, 16, 'outputs')", "print(16)", "check_output_size(output_size)",
+                   "check_value(n_out, 4)"):
+        assert outputs[hidden] == [], f"{hidden!r} must not show its output"
+    links = [s for s, c in zip(src, nb["cells"], strict=True) if c["metadata"].get("course") == "solution-link"]
+    assert len(links) == 2 and "../solutions/03_stride_and_padding.ipynb#Exercise-1-—-Output-size" in links[0]
+    assert nb["cells"][1]["metadata"]["course"] == "edition-note"
+    assert all("nbgrader" not in c["metadata"] for c in nb["cells"])
+
+
+def test_grading_metadata_marks_solutions_tests_and_statements():
+    nb = nbtools.add_grading_metadata(nbtools.normalize(_lesson()))
+    meta = [c["metadata"].get("nbgrader") for c in nb["cells"]]
+    assert meta[3] == {"grade": False, "grade_id": "pred1", "locked": False, "schema_version": 3,
+                       "solution": True, "task": False}
+    assert meta[4] is None, "prediction checks are not graded"
+    assert meta[7]["solution"] and meta[7]["grade_id"] == "ex1"
+    assert meta[8] == {"grade": True, "grade_id": "ex1-check", "locked": True, "points": 2, "schema_version": 3,
+                       "solution": False, "task": False}
+    assert meta[6]["locked"] and not meta[6]["grade"]
+    assert meta[11]["points"] == 1 and meta[11]["grade_id"] == "ex2-check"
+    assert nbtools.add_grading_metadata(nb) == nb, "idempotent"
+
+
+def test_a_changed_student_notebook_is_kept_unless_forced(tmp_path):
+    source = nbtools.add_grading_metadata(nbtools.normalize(_lesson()))
+    out = tmp_path / "03_stride_and_padding.ipynb"
+    assert nbtools.write_student(source, out.stem, out=out) == "written"
+    assert nbtools.write_student(source, out.stem, out=out) == "unchanged"
+    work = json.loads(out.read_text())
+    work["cells"][8]["source"] = "def output_size(n, f):\n    return n - f + 1  # my answer"
+    out.write_text(json.dumps(work))
+    changed = copy.deepcopy(source)
+    changed["cells"][0]["source"] += "\nA new sentence in the lesson."
+    assert nbtools.write_student(changed, out.stem, out=out) == "kept"
+    assert "my answer" in out.read_text(), "the student's work survives a regeneration"
+    assert nbtools.write_student(changed, out.stem, out=out, force=True) == "written"
+    assert "my answer" not in out.read_text() and "A new sentence" in out.read_text()
+
+
+def test_make_notebooks_passes_force_through():
+    import subprocess
+
+    dry = subprocess.run(["make", "-n", "notebooks", "NB=03", "FORCE=1", "STAMP=Makefile"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert "tools/notebooks.py execute 03 --force" in dry.stdout, dry.stdout + dry.stderr
+    dry = subprocess.run(["make", "-n", "notebooks", "NB=03", "STAMP=Makefile"], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert "--force" not in dry.stdout

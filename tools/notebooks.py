@@ -32,6 +32,7 @@ import ast
 import copy
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -528,22 +529,28 @@ def release(directory: Path, stems: list[str]) -> int:
     stubs (``answer = ...`` rather than a top-level ``raise``) and keep the outputs of the student edition.
     """
     directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821\n"
         f"c.CourseDirectory.root = {str(directory)!r}\n"
         "c.CourseDirectory.course_id = 'cnn-course'\n"
         "c.ClearSolutions.enforce_metadata = True\n"
         "c.Execute.timeout = 300\n", encoding="utf-8")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     for stem in stems:
         source = directory / "source" / stem
         source.mkdir(parents=True, exist_ok=True)
-        nb = _load(SOLUTIONS / f"{stem}.ipynb")
+        nb = json.loads(solution_text(_load(SOLUTIONS / f"{stem}.ipynb"), stem))
+        # each assignment is self-contained: the figures it shows travel with it
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown" and "../images/" in _src(cell):
+                cell["source"] = _src(cell).replace("../images/", "images/")
+                (source / "images").mkdir(exist_ok=True)
+        for name in sorted(set(re.findall(r"images/([\w.-]+\.png)", _dump(nb)))):
+            (source / "images" / name).write_bytes((ROOT / "images" / name).read_bytes())
         (source / f"{stem}.ipynb").write_text(_dump(nb), encoding="utf-8")
-        for image in (ROOT / "images").glob("*.png"):  # notebooks show ../images/*.png
-            (directory / "images").mkdir(exist_ok=True)
-            (directory / "images" / image.name).write_bytes(image.read_bytes())
         done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", stem, "--force"],
-                              cwd=directory, capture_output=True, text=True)
+                              cwd=directory, capture_output=True, text=True, env=env)
         if done.returncode != 0:
             print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
             print(f"{stem}: nbgrader generate_assignment failed")
