@@ -34,9 +34,11 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
 
+from helpers._style import use_course_style
 from helpers._validate import require_choice, require_nonneg_int, require_positive_int
 
 __all__ = [
+    "use_course_style",
     "show_grid",
     "show_images",
     "plot_convolution_step",

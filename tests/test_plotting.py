@@ -312,3 +312,29 @@ def test_encode_png_round_trips():
     assert (decoded[..., 3] == 255).all()
     with pytest.raises(ValueError, match="uint8"):
         plotting.encode_png(rgba.astype(float))
+
+
+def test_course_style_sets_projector_sizes_and_a_sharp_small_png():
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from helpers import _style
+    from helpers.plotting import use_course_style
+
+    with matplotlib.rc_context():
+        use_course_style()
+        assert matplotlib.rcParams["font.size"] >= 12 and matplotlib.rcParams["legend.fontsize"] >= 10
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot([0, 1, 4], label="x")
+        ax.legend()
+        data, meta = _style._retina_png(fig)
+        plt.close(fig)
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(data))
+    assert image.size[0] == 2 * meta["width"] and image.size[1] == 2 * meta["height"], "twice the pixels"
+    assert meta["width"] > 200
+    with pytest.raises(TypeError, match="retina"):
+        use_course_style(retina="yes")
