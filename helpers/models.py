@@ -12,12 +12,16 @@ builder                         default input         parameters
 :func:`vgg16`                   224x224x3, 1000       138,357,544
 :func:`resnet50`                224x224x3, 1000       25,636,712
 :func:`googlenet`               224x224x3, 1000       6,998,552
+:func:`mobilenet`               224x224x3, 1000       4,253,864
+:func:`mobilenet_v2`            224x224x3, 1000       3,538,984
+:func:`efficientnet_b0`         224x224x3, 1000       5,330,571
 ==============================  ====================  ===============
 
 Building blocks: :func:`vgg_block`, :func:`identity_block`, :func:`projection_block`,
-:func:`basic_residual_block`, :func:`inception_module`. Small networks for experiments: :func:`plain_cnn`,
+:func:`basic_residual_block`, :func:`inception_module`, :func:`depthwise_separable_block`,
+:func:`inverted_residual_block`, :func:`squeeze_excite`, :func:`mbconv_block`. Small networks for experiments: :func:`plain_cnn`,
 :func:`residual_cnn`, :func:`googlenet_small`, :func:`small_cnn`, :func:`build_sequential`. Tools:
-:func:`count_params_by_layer`, :func:`feature_maps`, :func:`layer_gradient_norms`, :func:`train`.
+:func:`count_params_by_layer`, :func:`count_multiply_adds`, :func:`feature_maps`, :func:`layer_gradient_norms`, :func:`train`.
 """
 
 from __future__ import annotations
@@ -48,6 +52,14 @@ __all__ = [
     "inception_module",
     "googlenet_small",
     "googlenet",
+    "depthwise_separable_block",
+    "mobilenet",
+    "inverted_residual_block",
+    "mobilenet_v2",
+    "squeeze_excite",
+    "mbconv_block",
+    "efficientnet_b0",
+    "count_multiply_adds",
     "plain_cnn",
     "residual_cnn",
     "build_sequential",
@@ -647,6 +659,383 @@ def googlenet_small(input_shape=(32, 32, 1), classes=10):
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name="googlenet_small")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Efficient CNNs: MobileNet, MobileNetV2, EfficientNet-B0
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _relu6(name):
+    return layers.ReLU(6.0, name=name)
+
+
+def _require_stride(strides):
+    if strides not in (1, 2):
+        raise ValueError(f"strides must be 1 or 2, got {strides!r}")
+    return strides
+
+
+def depthwise_separable_block(x, filters, strides=1, name=None):
+    """MobileNet's block: a 3x3 depthwise convolution, then a 1x1 pointwise one, each with BN and ReLU6.
+
+    The depthwise convolution filters every channel on its own (``9 C`` weights); the pointwise convolution
+    mixes channels (``C x filters`` weights). A standard 3x3 convolution would need ``9 C x filters``.
+
+    Parameters
+    ----------
+    x : Keras tensor
+        4-D input ``(batch, height, width, C)``.
+    filters : int
+        Channels after the pointwise convolution.
+    strides : {1, 2}, optional
+        Stride of the depthwise convolution.
+    name : str, optional
+        Prefix of the layer names.
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input((32, 32, 32))
+    >>> m = keras.Model(x, depthwise_separable_block(x, 64))
+    >>> m.output.shape, m.count_params()  # 9*32 + 4*32 (BN) + 32*64 + 4*64 (BN)
+    ((None, 32, 32, 64), 2720)
+    """
+    _require_tensor(x)
+    filters = require_positive_int("filters", filters)
+    strides = _require_stride(strides)
+    x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=_n(name, "dw"))(x)
+    x = layers.BatchNormalization(name=_n(name, "dw_bn"))(x)
+    x = _relu6(_n(name, "dw_relu"))(x)
+    x = layers.Conv2D(filters, 1, use_bias=False, name=_n(name, "pw"))(x)
+    x = layers.BatchNormalization(name=_n(name, "pw_bn"))(x)
+    return _relu6(_n(name, "pw_relu"))(x)
+
+
+#: MobileNet (v1)'s 13 depthwise-separable blocks: (pointwise filters, stride).
+MOBILENET_BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1),
+                    (512, 1), (512, 1), (1024, 2), (1024, 1)]
+
+
+def mobilenet(input_shape=(224, 224, 3), classes=1000, alpha=1.0):
+    """MobileNet (Howard et al., 2017): a strided 3x3 convolution and 13 depthwise-separable blocks.
+
+    ``alpha`` is the width multiplier: every layer has ``alpha`` times the channels. The defaults give the
+    parameter count of ``keras.applications.MobileNet(weights=None)``: 4,253,864.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, optional
+    classes : int, optional
+    alpha : float, optional
+        Width multiplier in (0, 1] (the paper uses 1, 0.75, 0.5, 0.25).
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> mobilenet().count_params()
+    4253864
+    >>> mobilenet(alpha=0.5).count_params() < mobilenet().count_params() / 3
+    True
+    """
+    input_shape, classes = _require_input_shape(input_shape), _require_classes(classes)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be a number in (0, 1], e.g. 1.0 or 0.5, got {alpha!r}")
+    with _friendly_shape_errors("mobilenet", input_shape):
+        inputs = keras.Input(input_shape, name="image")
+        x = layers.Conv2D(int(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
+        x = layers.BatchNormalization(name="conv1_bn")(x)
+        x = _relu6("conv1_relu")(x)
+        for i, (filters, strides) in enumerate(MOBILENET_BLOCKS, start=1):
+            x = depthwise_separable_block(x, int(filters * alpha), strides, name=f"block{i}")
+        x = layers.GlobalAveragePooling2D(keepdims=True, name="gap")(x)
+        x = layers.Dropout(1e-3, name="dropout")(x)
+        x = layers.Conv2D(classes, 1, name="classifier")(x)  # a 1x1 convolution as the dense layer
+        x = layers.Reshape((classes,), name="flatten")(x)
+        outputs = layers.Activation("softmax", name="softmax")(x)
+        return keras.Model(inputs, outputs, name="mobilenet")
+
+
+def _divisible(value, divisor=8):
+    """Round a channel count to a multiple of 8 (never more than 10% down), as MobileNetV2 does."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def inverted_residual_block(x, filters, strides=1, expansion=6, name=None):
+    """MobileNetV2's block: expand with a 1x1 convolution, filter depthwise, project back linearly.
+
+    Thin (``C``) -> wide (``expansion x C``, ReLU6) -> depthwise 3x3 (ReLU6) -> thin (``filters``, **no**
+    activation: the "linear bottleneck"). When the shapes allow it (stride 1 and ``filters == C``) the input
+    is added back, a residual connection between the thin ends.
+
+    Parameters
+    ----------
+    x : Keras tensor
+    filters : int
+        Output channels.
+    strides : {1, 2}, optional
+    expansion : int, optional
+        Width factor of the middle (1 skips the expansion convolution).
+    name : str, optional
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input((14, 14, 64))
+    >>> y = inverted_residual_block(x, 64)
+    >>> y.shape, keras.Model(x, y).count_params()  # 64*384 + 9*384 + 384*64 + 4*(384+384+64) BN
+    ((None, 14, 14, 64), 55936)
+    """
+    _require_tensor(x)
+    filters = require_positive_int("filters", filters)
+    strides = _require_stride(strides)
+    expansion = require_positive_int("expansion", expansion)
+    c_in = int(x.shape[-1])
+    inputs = x
+    if expansion != 1:
+        x = layers.Conv2D(expansion * c_in, 1, use_bias=False, name=_n(name, "expand"))(x)
+        x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=_n(name, "expand_bn"))(x)
+        x = _relu6(_n(name, "expand_relu"))(x)
+    x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=_n(name, "dw"))(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=_n(name, "dw_bn"))(x)
+    x = _relu6(_n(name, "dw_relu"))(x)
+    x = layers.Conv2D(filters, 1, use_bias=False, name=_n(name, "project"))(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=_n(name, "project_bn"))(x)
+    if strides == 1 and c_in == filters:
+        x = layers.Add(name=_n(name, "add"))([inputs, x])
+    return x
+
+
+#: MobileNetV2's inverted residual blocks: (expansion, output channels, repeats, first stride).
+MOBILENET_V2_BLOCKS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                       (6, 160, 3, 2), (6, 320, 1, 1)]
+
+
+def mobilenet_v2(input_shape=(224, 224, 3), classes=1000, alpha=1.0):
+    """MobileNetV2 (Sandler et al., 2018): 17 inverted residual blocks with linear bottlenecks.
+
+    The defaults give the parameter count of ``keras.applications.MobileNetV2(weights=None)``: 3,538,984.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, optional
+    classes : int, optional
+    alpha : float, optional
+        Width multiplier in (0, 1].
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> mobilenet_v2().count_params()
+    3538984
+    """
+    input_shape, classes = _require_input_shape(input_shape), _require_classes(classes)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be a number in (0, 1], e.g. 1.0 or 0.5, got {alpha!r}")
+    with _friendly_shape_errors("mobilenet_v2", input_shape):
+        inputs = keras.Input(input_shape, name="image")
+        x = layers.Conv2D(_divisible(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
+        x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name="conv1_bn")(x)
+        x = _relu6("conv1_relu")(x)
+        block = 0
+        for expansion, channels, repeats, stride in MOBILENET_V2_BLOCKS:
+            for r in range(repeats):
+                x = inverted_residual_block(x, _divisible(channels * alpha), stride if r == 0 else 1, expansion,
+                                            name=f"block{block}")
+                block += 1
+        x = layers.Conv2D(1280, 1, use_bias=False, name="conv_last")(x)
+        x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name="conv_last_bn")(x)
+        x = _relu6("conv_last_relu")(x)
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+        return keras.Model(inputs, outputs, name="mobilenet_v2")
+
+
+def squeeze_excite(x, squeezed, name=None):
+    """Squeeze-and-excitation (Hu et al., 2018): reweight each channel by a gate computed from all channels.
+
+    Global average pooling squeezes each channel to one number; two 1x1 convolutions (to ``squeezed``
+    channels with swish, back with a sigmoid) turn them into gates in (0, 1) that multiply the channels.
+
+    Parameters
+    ----------
+    x : Keras tensor
+    squeezed : int
+        Channels of the bottleneck between the two 1x1 convolutions.
+    name : str, optional
+
+    Returns
+    -------
+    Keras tensor (same shape as ``x``)
+
+    Examples
+    --------
+    >>> x = keras.Input((7, 7, 96))
+    >>> y = squeeze_excite(x, 4)
+    >>> y.shape, keras.Model(x, y).count_params()  # (96*4 + 4) + (4*96 + 96)
+    ((None, 7, 7, 96), 868)
+    """
+    _require_tensor(x)
+    squeezed = require_positive_int("squeezed", squeezed)
+    channels = int(x.shape[-1])
+    s = layers.GlobalAveragePooling2D(keepdims=True, name=_n(name, "se_squeeze"))(x)
+    s = layers.Conv2D(squeezed, 1, activation="swish", name=_n(name, "se_reduce"))(s)
+    s = layers.Conv2D(channels, 1, activation="sigmoid", name=_n(name, "se_expand"))(s)
+    return layers.Multiply(name=_n(name, "se_excite"))([x, s])
+
+
+def mbconv_block(x, filters, kernel_size=3, strides=1, expansion=6, se_ratio=0.25, name=None):
+    """EfficientNet's MBConv block: MobileNetV2's inverted residual with swish and squeeze-and-excitation.
+
+    Parameters
+    ----------
+    x : Keras tensor
+    filters : int
+        Output channels.
+    kernel_size : int, optional
+        Of the depthwise convolution (3 or 5 in EfficientNet-B0).
+    strides : {1, 2}, optional
+    expansion : int, optional
+    se_ratio : float, optional
+        Squeeze-and-excitation bottleneck as a fraction of the block's input channels.
+    name : str, optional
+
+    Returns
+    -------
+    Keras tensor
+
+    Examples
+    --------
+    >>> x = keras.Input((28, 28, 40))
+    >>> mbconv_block(x, 40, kernel_size=5).shape
+    (None, 28, 28, 40)
+    """
+    _require_tensor(x)
+    filters = require_positive_int("filters", filters)
+    kernel_size = require_positive_int("kernel_size", kernel_size)
+    strides = _require_stride(strides)
+    expansion = require_positive_int("expansion", expansion)
+    c_in = int(x.shape[-1])
+    inputs = x
+    if expansion != 1:
+        x = layers.Conv2D(c_in * expansion, 1, use_bias=False, name=_n(name, "expand"))(x)
+        x = layers.BatchNormalization(name=_n(name, "expand_bn"))(x)
+        x = layers.Activation("swish", name=_n(name, "expand_swish"))(x)
+    x = layers.DepthwiseConv2D(kernel_size, strides=strides, padding="same", use_bias=False, name=_n(name, "dw"))(x)
+    x = layers.BatchNormalization(name=_n(name, "dw_bn"))(x)
+    x = layers.Activation("swish", name=_n(name, "dw_swish"))(x)
+    if se_ratio:
+        x = squeeze_excite(x, max(1, int(c_in * se_ratio)), name=name)
+    x = layers.Conv2D(filters, 1, use_bias=False, name=_n(name, "project"))(x)
+    x = layers.BatchNormalization(name=_n(name, "project_bn"))(x)
+    if strides == 1 and c_in == filters:
+        x = layers.Add(name=_n(name, "add"))([inputs, x])
+    return x
+
+
+#: EfficientNet-B0's stages: (kernel size, repeats, output channels, expansion, first stride).
+EFFICIENTNET_B0_STAGES = [(3, 1, 16, 1, 1), (3, 2, 24, 6, 2), (5, 2, 40, 6, 2), (3, 3, 80, 6, 2),
+                          (5, 3, 112, 6, 1), (5, 4, 192, 6, 2), (3, 1, 320, 6, 1)]
+
+
+def efficientnet_b0(input_shape=(224, 224, 3), classes=1000, normalize_input=True):
+    """EfficientNet-B0 (Tan & Le, 2019): 16 MBConv blocks found by architecture search, the base of B1-B7.
+
+    With ``normalize_input`` the model starts like ``keras.applications.EfficientNetB0``: rescaling to
+    [0, 1] and a ``Normalization`` layer, whose mean, variance and count (7 numbers for RGB) are part of the
+    model's weights. The defaults give that model's parameter count, 5,330,571.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, optional
+    classes : int, optional
+    normalize_input : bool, optional
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> efficientnet_b0().count_params()
+    5330571
+    """
+    input_shape, classes = _require_input_shape(input_shape), _require_classes(classes)
+    normalize_input = require_bool("normalize_input", normalize_input)
+    with _friendly_shape_errors("efficientnet_b0", input_shape):
+        inputs = keras.Input(input_shape, name="image")
+        x = inputs
+        if normalize_input:
+            x = layers.Rescaling(1.0 / 255, name="rescaling")(x)
+            x = layers.Normalization(axis=-1, name="normalization")(x)
+        x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
+        x = layers.BatchNormalization(name="stem_bn")(x)
+        x = layers.Activation("swish", name="stem_swish")(x)
+        block = 0
+        for kernel, repeats, channels, expansion, stride in EFFICIENTNET_B0_STAGES:
+            for r in range(repeats):
+                x = mbconv_block(x, channels, kernel, stride if r == 0 else 1, expansion, name=f"block{block}")
+                block += 1
+        x = layers.Conv2D(1280, 1, use_bias=False, name="top_conv")(x)
+        x = layers.BatchNormalization(name="top_bn")(x)
+        x = layers.Activation("swish", name="top_swish")(x)
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+        x = layers.Dropout(0.2, name="top_dropout")(x)
+        outputs = layers.Dense(classes, activation="softmax", name="predictions")(x)
+        return keras.Model(inputs, outputs, name="efficientnet_b0")
+
+
+def count_multiply_adds(model):
+    """Multiply-adds of one forward pass of one image (convolutions, depthwise convolutions, dense layers).
+
+    A ``Conv2D`` producing ``H x W x F`` from ``C`` channels with a ``k x k`` kernel does ``H W F k k C /
+    groups`` multiply-adds; a ``DepthwiseConv2D`` ``H W C m k k``; a ``Dense`` layer ``inputs x units``.
+    Batch normalization, activations, pooling and additions are left out, as in the papers' counts.
+
+    Parameters
+    ----------
+    model : keras.Model
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> x = keras.Input((6, 6, 1))
+    >>> count_multiply_adds(keras.Model(x, layers.Conv2D(1, 3)(x)))  # 4 x 4 outputs, 9 products each
+    144
+    """
+    _require_model(model)
+    total = 0
+    for layer in model.layers:
+        if hasattr(layer, "layers") and not hasattr(layer, "kernel"):
+            total += count_multiply_adds(layer)
+            continue
+        out = _output_shape(layer)
+        if isinstance(layer, layers.DepthwiseConv2D):
+            kh, kw, c, m = layer.kernel.shape
+            total += int(np.prod(out[:2])) * int(kh * kw * c * m)
+        elif isinstance(layer, layers.Conv2D):
+            kh, kw, c_per_group, f = layer.kernel.shape
+            total += int(np.prod(out[:2])) * int(kh * kw * c_per_group * f)
+        elif isinstance(layer, layers.Dense):
+            n_in, units = layer.kernel.shape
+            total += int(np.prod(out[:-1] or (1,))) * int(n_in * units)
+    return total
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -512,3 +512,67 @@ def test_train_rejects_bad_arguments():
         models.train(model, SimpleNamespace(x=1), epochs=1)
     with pytest.raises(TypeError, match="model"):
         models.train(None, data, epochs=1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Efficient CNNs: the course's blocks reproduce keras.applications and the papers' multiply-adds
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ours, theirs, published_madds", [
+    ("mobilenet", "MobileNet", 569e6),        # Howard et al. (2017), table 8: 569 million mult-adds
+    ("mobilenet_v2", "MobileNetV2", 300e6),   # Sandler et al. (2018), table 4: 300 million
+    ("efficientnet_b0", "EfficientNetB0", 0.39e9),  # Tan & Le (2019), table 2: 0.39 billion FLOPs
+])
+def test_efficient_cnns_match_keras_applications_and_the_papers(ours, theirs, published_madds):
+    mine = getattr(models, ours)()
+    reference = getattr(keras.applications, theirs)(weights=None)
+    assert mine.count_params() == reference.count_params()
+    assert _trainable(mine) == _trainable(reference)
+    assert mine.output.shape == reference.output.shape == (None, 1000)
+    madds = models.count_multiply_adds(mine)
+    assert abs(madds - published_madds) / published_madds < 0.02, f"{madds / 1e6:.1f} M multiply-adds"
+
+
+def test_count_multiply_adds_by_hand():
+    x = keras.Input((8, 8, 3))
+    y = keras.layers.Conv2D(4, 3, padding="same")(x)            # 8*8 * 4 * 3*3*3 = 6912
+    y = keras.layers.DepthwiseConv2D(3, strides=2, padding="same")(y)  # 4*4 * 4 * 3*3 = 576
+    y = keras.layers.Conv2D(6, 1, groups=2)(y)                   # 4*4 * 6 * 1*1*2 = 192
+    y = keras.layers.Flatten()(y)
+    y = keras.layers.Dense(10)(y)                                # 96 * 10 = 960
+    assert models.count_multiply_adds(keras.Model(x, y)) == 6912 + 576 + 192 + 960
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        models.count_multiply_adds("vgg16")
+
+
+def test_efficient_blocks_shapes_residuals_and_errors():
+    x = keras.Input((16, 16, 24))
+    block = keras.Model(x, models.inverted_residual_block(x, 24))
+    assert any(isinstance(layer, keras.layers.Add) for layer in block.layers), "same shape: residual added"
+    strided = models.inverted_residual_block(x, 32, strides=2)
+    assert strided.shape == (None, 8, 8, 32)
+    last = keras.Model(x, models.inverted_residual_block(x, 32)).layers[-1]
+    assert isinstance(last, keras.layers.BatchNormalization), "the bottleneck is linear: no activation after it"
+    se = models.squeeze_excite(x, 6)
+    gates = keras.Model(x, se).get_layer(index=-1)
+    assert isinstance(gates, keras.layers.Multiply) and se.shape == x.shape
+    assert models.mbconv_block(x, 40, kernel_size=5, strides=2).shape == (None, 8, 8, 40)
+    assert models.depthwise_separable_block(x, 48, strides=2).shape == (None, 8, 8, 48)
+    half = models.mobilenet(input_shape=(32, 32, 3), classes=10, alpha=0.5)
+    assert half.output.shape == (None, 10)
+    with pytest.raises(ValueError, match="strides must be 1 or 2"):
+        models.inverted_residual_block(x, 24, strides=3)
+    with pytest.raises(ValueError, match="alpha must be a number in"):
+        models.mobilenet(alpha=1.5)
+    with pytest.raises(TypeError, match="Keras tensor"):
+        models.squeeze_excite(np.zeros((1, 4, 4, 3)), 2)
+    with pytest.raises(ValueError, match="input_shape must be a triple"):
+        models.efficientnet_b0(input_shape=(32, 32), classes=10)
+    with pytest.raises(ValueError, match="classes"):
+        models.mobilenet_v2(classes=0)
