@@ -768,7 +768,7 @@ def _divisible(value, divisor=8):
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-def inverted_residual_block(x, filters, strides=1, expansion=6, name=None):
+def inverted_residual_block(x, filters, strides=1, expansion=6, name=None, bn_momentum=0.999):
     """MobileNetV2's block: expand with a 1x1 convolution, filter depthwise, project back linearly.
 
     Thin (``C``) -> wide (``expansion x C``, ReLU6) -> depthwise 3x3 (ReLU6) -> thin (``filters``, **no**
@@ -784,6 +784,9 @@ def inverted_residual_block(x, filters, strides=1, expansion=6, name=None):
     expansion : int, optional
         Width factor of the middle (1 skips the expansion convolution).
     name : str, optional
+    bn_momentum : float, optional
+        Momentum of the batch normalizations' moving statistics. MobileNetV2's 0.999 needs thousands of steps
+        before the inference-mode statistics are right; short runs on small data want 0.9.
 
     Returns
     -------
@@ -800,17 +803,19 @@ def inverted_residual_block(x, filters, strides=1, expansion=6, name=None):
     filters = require_positive_int("filters", filters)
     strides = _require_stride(strides)
     expansion = require_positive_int("expansion", expansion)
+    if isinstance(bn_momentum, bool) or not isinstance(bn_momentum, (int, float)) or not 0 <= bn_momentum < 1:
+        raise ValueError(f"bn_momentum must be a number in [0, 1), e.g. 0.9 or 0.999, got {bn_momentum!r}")
     c_in = int(x.shape[-1])
     inputs = x
     if expansion != 1:
         x = layers.Conv2D(expansion * c_in, 1, use_bias=False, name=_n(name, "expand"))(x)
-        x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=_n(name, "expand_bn"))(x)
+        x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name=_n(name, "expand_bn"))(x)
         x = _relu6(_n(name, "expand_relu"))(x)
     x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=_n(name, "dw"))(x)
-    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=_n(name, "dw_bn"))(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name=_n(name, "dw_bn"))(x)
     x = _relu6(_n(name, "dw_relu"))(x)
     x = layers.Conv2D(filters, 1, use_bias=False, name=_n(name, "project"))(x)
-    x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=_n(name, "project_bn"))(x)
+    x = layers.BatchNormalization(epsilon=1e-3, momentum=bn_momentum, name=_n(name, "project_bn"))(x)
     if strides == 1 and c_in == filters:
         x = layers.Add(name=_n(name, "add"))([inputs, x])
     return x
