@@ -126,7 +126,8 @@ def _is_thunk(value) -> bool:
 def _resolve(answer, name):
     """The value to check: placeholders raise _NotAttempted, thunks are called (their errors reported)."""
     if _is_placeholder(answer):
-        raise _NotAttempted(f"replace the placeholder `...` with your {name}, run that cell, then this check.")
+        what = name if name.lower().startswith(("your ", "the ")) else f"your {name}"
+        raise _NotAttempted(f"replace the placeholder `...` with {what}, run that cell, then this check.")
     if not _is_thunk(answer):
         return answer
     try:
@@ -141,7 +142,7 @@ def _resolve(answer, name):
                                 f"fill in your answer, run that cell, then this check.") from None
         raise
     if _is_placeholder(value):
-        raise _NotAttempted(f"your {name} is still a placeholder: fill it in, run that cell, then this check.")
+        raise _NotAttempted(f"{name} is still a placeholder: fill it in, run that cell, then this check.")
     return value
 
 
@@ -231,8 +232,8 @@ def _fmt(value, limit: int = 80, nested: bool = False) -> str:
     if _is_number(value):
         return _fmt_number(value, separators=not nested)
     if isinstance(value, np.ndarray):
-        if value.size <= 9 and value.ndim <= 1:
-            return np.array2string(value, precision=4, separator=", ")
+        if value.size <= 16 and value.ndim <= 2:
+            return " ".join(np.array2string(value, precision=4, separator=", ").split())
         return f"array of shape {tuple(value.shape)}"
     if isinstance(value, tuple):
         inner = ", ".join(_fmt(v, limit, nested=True) for v in value)

@@ -87,8 +87,7 @@ def _run(stem):
 def _check_run_all(stem):
     nb = _run(stem)
     source = _load("solutions", stem)
-    graded = {c["metadata"]["nbgrader"]["grade_id"] for c in source["cells"]
-              if c["metadata"].get("nbgrader", {}).get("grade")}
+    graded = {nbtools._src(c) for c in source["cells"] if c["metadata"].get("nbgrader", {}).get("grade")}
     errors, checks, predictions = [], 0, 0
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -101,12 +100,12 @@ def _check_run_all(stem):
         if "check_prediction(" in src:
             predictions += 1
             assert "No prediction yet" in text and "✅" not in text, f"a prediction check answered itself: {text}"
-        elif nbtools.CHECK_CALL.search(src) and "YOUR" not in src:
-            if "not attempted yet" in text:
-                checks += 1
-            assert "✅" not in text, f"a self-check passed with no answer: {src[:80]!r} -> {text[:200]}"
+        elif src in graded:
+            assert "not attempted yet" in text and "✅" not in text and "❌" not in text, (
+                f"an unanswered exercise's check must say 'not attempted yet': {src[:80]!r} -> {text[:300]}")
+            checks += 1
     assert not errors, "Run All on the student edition must reach the end:\n" + "\n".join(errors)
-    assert checks >= len(graded), f"{checks} checks said 'not attempted', {len(graded)} graded exercises"
+    assert checks == len(graded) >= 3, f"{checks} of {len(graded)} graded checks ran"
 
 
 def _make_class(stem):

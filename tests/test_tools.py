@@ -32,7 +32,10 @@ def test_course_map_lists_every_notebook_once():
     for name, title, _ in nbtools.COURSE:
         assert toc.count(f"({name}.ipynb)") == 1
         assert title in toc
-    assert len({n for n, _, _ in nbtools.COURSE}) == 12
+    names = [n for n, _, _ in nbtools.COURSE]
+    assert len(set(names)) == len(names) >= 12
+    assert [n[:2] for n in names] == [f"{i:02d}" for i in range(len(names))], "numbered in course order"
+    assert all((ROOT / "solutions" / f"{n}.ipynb").exists() for n in names)
 
 
 def test_generate_replaces_navigation_instead_of_appending_twice():
@@ -152,6 +155,9 @@ def test_student_edition_hides_solutions_answers_and_reveals():
     assert len(links) == 2 and "../solutions/03_stride_and_padding.ipynb#Exercise-1-—-Output-size" in links[0]
     assert nb["cells"][1]["metadata"]["course"] == "edition-note"
     assert all("nbgrader" not in c["metadata"] for c in nb["cells"])
+    hidden = [nbtools._src(c) for c in nb["cells"] if c["metadata"].get("jupyter", {}).get("source_hidden")]
+    assert hidden == ["check_prediction(my_guess, 16, 'outputs')", "check_output_size(output_size)",
+                      "check_value(n_out, 4)"], "checks that hold answers are collapsed"
 
 
 def test_grading_metadata_marks_solutions_tests_and_statements():

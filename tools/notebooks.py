@@ -22,7 +22,8 @@ Exercise conventions (see CONTRIBUTING.md): a *solution cell* holds ``### BEGIN 
 ``### END SOLUTION``; the next code cell is its *check cell* (only ``helpers.checks`` calls). A solution
 region inside a function becomes ``raise NotImplementedError()``; a top-level region becomes
 ``name = ...  # YOUR ANSWER HERE`` for each name it binds (``None  # YOUR PREDICTION HERE`` before a
-``check_prediction``). Outputs of solution, check and ``reveal``-tagged cells are cleared.
+``check_prediction``). Outputs of solution, check and ``reveal``-tagged cells are cleared, and the source of a
+check that holds an answer (a graded check, a prediction's check) is collapsed until the student opens it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ COURSE = [
      "Why very deep plain networks degrade and how shortcuts fix it; ResNet-50 from blocks."),
     ("10_inception_and_efficient_convolutions", "Inception and efficient convolutions",
      "1x1 bottlenecks, Inception modules, grouped and depthwise-separable convolutions."),
+    ("13_modern_efficient_cnns", "Modern efficient CNNs",
+     "MobileNet, MobileNetV2 and EfficientNet from their blocks: separable convolutions, inverted residuals, scaling."),
     ("11_transfer_learning", "Transfer learning",
      "Pre-train, freeze, fine-tune: learn a new task from a few labelled examples."),
 ]
@@ -238,6 +241,11 @@ def exercises(nb: dict) -> list[dict]:
             continue
         nxt = _next_code(cells, i)
         check_i = cells.index(nxt) if nxt is not None and is_check(nxt) else None
+        guesses = _region_names(_src(cell))
+        if guesses and all(name.startswith(("my_guess", "guess")) for name in guesses) and not (
+                check_i is not None and "check_prediction(" in _src(nxt)):
+            raise ValueError(f"cell {i}: a prediction ({', '.join(guesses)}) must be followed directly by the cell "
+                             f"that calls check_prediction")
         if check_i is not None and "check_prediction(" in _src(nxt):
             preds += 1
             found.append({"index": i, "kind": "prediction", "grade_id": f"pred{preds}", "check": None,
@@ -289,6 +297,12 @@ def add_grading_metadata(nb: dict) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # the student edition
 # ---------------------------------------------------------------------------------------------------------
+
+
+def _region_names(source: str) -> list[str]:
+    """Names bound at top level inside the solution regions of a cell."""
+    regions = re.findall(r"^### BEGIN SOLUTION\n(.*?)^### END SOLUTION", source, re.S | re.M)
+    return [name for region in regions for name in _bound_names(region)]
 
 
 def _bound_names(code: str) -> list[str]:
@@ -400,10 +414,14 @@ def student_edition(nb: dict, stem: str, release: bool = False) -> dict:
     roles = {ex["index"]: ex for ex in exercises(nb)}
     prediction_checks = {cells.index(_next_code(cells, ex["index"])) for ex in roles.values()
                          if ex["kind"] == "prediction"}
+    graded_checks = {ex["check"] for ex in roles.values() if ex["kind"] == "exercise" and ex["check"] is not None}
     for i, cell in enumerate(cells):
         if cell["cell_type"] != "code":
             continue
         hide = i in roles or is_check(cell) or i in prediction_checks or "reveal" in _tags(cell)
+        if i in prediction_checks or i in graded_checks:
+            # the check's source holds the answer (expected values, explanations): collapsed until clicked
+            cell["metadata"].setdefault("jupyter", {})["source_hidden"] = True
         if i in roles:
             cell["source"] = stub_source(_src(cell), prediction=roles[i]["kind"] == "prediction")
         if hide:
