@@ -77,12 +77,15 @@ def _float_array(name, value, ndims):
     return require_array(name, value, ndims)
 
 
-def _spatial_plan(hw, kernel_hw, stride, padding, dilation, what="kernel", advice=None):
+_ADVICE = {"kernel": "use a smaller kernel or more padding", "pool_size": "use a smaller pool_size or more padding"}
+
+
+def _spatial_plan(hw, kernel_hw, stride, padding, dilation, what="kernel"):
     """Padding and output size for both axes (:func:`helpers.shapes.window_plan`); raise if the kernel does not fit.
 
     Returns ``((top, bottom, left, right), (out_h, out_w))``.
     """
-    advice = advice or f"use a smaller {what} or more padding"
+    advice = _ADVICE[what]
     h = window_plan(hw[0], kernel_hw[0], stride[0], padding, dilation[0], name=what, axis=" height", advice=advice)
     w = window_plan(hw[1], kernel_hw[1], stride[1], padding, dilation[1], name=what, axis=" width", advice=advice)
     return (h.before, h.after, w.before, w.after), (h.out, w.out)
