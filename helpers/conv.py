@@ -59,149 +59,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# private plumbing
-# --------------------------------------------------------------------------------------------
-
-
-def _float_array(name, value, ndims):
-    """Validate rank and return a float32 or float64 array (float32 is kept, everything else -> float64).
-
-    Keeping float32 lets the fast path use single-precision BLAS, as TensorFlow does.
-    """
-    if (
-        isinstance(value, np.ndarray)
-        and value.dtype in (np.float32, np.float64)
-        and value.ndim in ndims
-    ):
-        return value
-    return require_array(name, value, ndims)
-
-
-_ADVICE = {"kernel": "use a smaller kernel or more padding", "pool_size": "use a smaller pool_size or more padding"}
-
-
-def _spatial_plan(hw, kernel_hw, stride, padding, dilation, what="kernel"):
-    """Padding and output size for both axes (:func:`helpers.shapes.window_plan`); raise if the kernel does not fit.
-
-    Returns ``((top, bottom, left, right), (out_h, out_w))``.
-    """
-    advice = _ADVICE[what]
-    h = window_plan(hw[0], kernel_hw[0], stride[0], padding, dilation[0], name=what, axis=" height", advice=advice)
-    w = window_plan(hw[1], kernel_hw[1], stride[1], padding, dilation[1], name=what, axis=" width", advice=advice)
-    return (h.before, h.after, w.before, w.after), (h.out, w.out)
-
-
-def _pad_nhwc(x, pads, value=0.0):
-    """Pad axes 1 and 2 of an (N, H, W, C) array; no copy when there is nothing to pad."""
-    top, bottom, left, right = pads
-    if not any(pads):
-        return x
-    n, h, w, c = x.shape
-    out = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)  # faster than np.pad
-    out[:, top:top + h, left:left + w, :] = x
-    return out
-
-
-def _windows(xp, kernel_hw, stride, dilation, out_hw):
-    """Read-only view of every window: shape (N, out_h, out_w, kh, kw, C).
-
-    No data is copied; the view just steps through ``xp`` with the right strides.
-    """
-    n, _, _, c = xp.shape
-    sn, sh_, sw_, sc = xp.strides
-    (kh, kw), (st_h, st_w), (dh, dw), (oh, ow) = kernel_hw, stride, dilation, out_hw
-    shape = (n, oh, ow, kh, kw, c)
-    strides = (sn, sh_ * st_h, sw_ * st_w, sh_ * dh, sw_ * dw, sc)
-    return as_strided(xp, shape=shape, strides=strides, writeable=False)
-
-
-class _Conv(NamedTuple):
-    """A validated convolution: arrays in one float dtype, ``x`` as a batch, and its geometry."""
-
-    x: np.ndarray  #: (N, H, W, C), float32 or float64
-    kernel: np.ndarray  #: (kh, kw, C // groups, C_out), same dtype
-    bias: np.ndarray | None  #: (C_out,) or None
-    stride: tuple  #: (height, width)
-    dilation: tuple  #: (height, width)
-    groups: int
-    pads: tuple  #: (top, bottom, left, right)
-    out_hw: tuple  #: (out_h, out_w)
-    batched: bool  #: whether the caller passed a batch (else the result drops axis 0)
-
-
-def _prepare_conv(x, kernel, bias, stride, padding, dilation, groups):
-    """Validate every argument of a convolution and work out the geometry; returns a :class:`_Conv`."""
-    x = _float_array("x", x, (3, 4))
-    kernel = _float_array("kernel", kernel, (4,))
-    stride = require_pair("stride", stride)
-    dilation = require_pair("dilation", dilation)
-    padding = require_padding("padding", padding)
-    groups = require_positive_int("groups", groups)
-    batched = x.ndim == 4
-    xb = x if batched else x[None]
-    c_in = xb.shape[-1]
-    kh, kw, k_in, c_out = kernel.shape
-    if 0 in (kh, kw, k_in, c_out):
-        raise ValueError(f"kernel must not have an empty axis, got shape {kernel.shape}")
-    if 0 in xb.shape:
-        raise ValueError(f"x must not have an empty axis, got shape {x.shape}")
-    if c_in % groups:
-        raise ValueError(f"groups must divide the input channels: x has {c_in} channels, groups={groups}")
-    if c_out % groups:
-        raise ValueError(f"groups must divide the output channels: kernel has {c_out} filters, groups={groups}")
-    if k_in * groups != c_in:
-        if groups == 1:
-            raise ValueError(
-                f"kernel has {k_in} input channels (axis 2 of shape {kernel.shape}) but x has {c_in} channels; "
-                "they must match"
-            )
-        raise ValueError(
-            f"kernel has {k_in} input channels per group (shape {kernel.shape}) but x has {c_in} channels "
-            f"and groups={groups}, so it needs {c_in // groups} per group"
-        )
-    dtype = np.result_type(xb.dtype, kernel.dtype)
-    if bias is not None:
-        bias = np.asarray(_float_array("bias", bias, (1,)), dtype=dtype)
-        if bias.shape != (c_out,):
-            raise ValueError(
-                f"bias must have one value per filter, length {c_out} (kernel shape {kernel.shape}), "
-                f"got shape {bias.shape}"
-            )
-    pads, out_hw = _spatial_plan(xb.shape[1:3], (kh, kw), stride, padding, dilation)
-    return _Conv(xb.astype(dtype, copy=False), kernel.astype(dtype, copy=False), bias, stride, dilation, groups,
-                 pads, out_hw, batched)
-
-
-def _as_nhwc(name, x, ndims=(2, 3, 4)):
-    """Accept (H, W), (H, W, C) or (N, H, W, C); return the (N, H, W, C) array and the original rank."""
-    x = _float_array(name, x, ndims)
-    if 0 in x.shape:
-        raise ValueError(f"{name} must not have an empty axis, got shape {x.shape}")
-    if x.ndim == 2:
-        return x[None, :, :, None], 2
-    if x.ndim == 3:
-        return x[None], 3
-    return x, 4
-
-
-def _from_nhwc(y, ndim):
-    """Undo :func:`_as_nhwc`."""
-    if ndim == 2:
-        return y[0, :, :, 0]
-    if ndim == 3:
-        return y[0]
-    return y
-
-
-def _require_index(name, value, limit, what):
-    """An output row/col index in ``range(limit)``; the message names the argument and the range."""
-    value = require_nonneg_int(name, value)
-    if value >= limit:
-        raise ValueError(f"{name} must be between 0 and {limit - 1} (the {what} has {limit} {name}s), got {value}")
-    return value
-
-
-# --------------------------------------------------------------------------------------------
 # convolution
 # --------------------------------------------------------------------------------------------
 
@@ -870,3 +727,146 @@ def relu(x):
     array([0. , 0. , 3.5])
     """
     return np.maximum(require_numeric("x", x), 0)
+
+
+# --------------------------------------------------------------------------------------------
+# private plumbing: validation, geometry and window views shared by the functions above
+# --------------------------------------------------------------------------------------------
+
+
+def _float_array(name, value, ndims):
+    """Validate rank and return a float32 or float64 array (float32 is kept, everything else -> float64).
+
+    Keeping float32 lets the fast path use single-precision BLAS, as TensorFlow does.
+    """
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype in (np.float32, np.float64)
+        and value.ndim in ndims
+    ):
+        return value
+    return require_array(name, value, ndims)
+
+
+_ADVICE = {"kernel": "use a smaller kernel or more padding", "pool_size": "use a smaller pool_size or more padding"}
+
+
+def _spatial_plan(hw, kernel_hw, stride, padding, dilation, what="kernel"):
+    """Padding and output size for both axes (:func:`helpers.shapes.window_plan`); raise if the kernel does not fit.
+
+    Returns ``((top, bottom, left, right), (out_h, out_w))``.
+    """
+    advice = _ADVICE[what]
+    h = window_plan(hw[0], kernel_hw[0], stride[0], padding, dilation[0], name=what, axis=" height", advice=advice)
+    w = window_plan(hw[1], kernel_hw[1], stride[1], padding, dilation[1], name=what, axis=" width", advice=advice)
+    return (h.before, h.after, w.before, w.after), (h.out, w.out)
+
+
+def _pad_nhwc(x, pads, value=0.0):
+    """Pad axes 1 and 2 of an (N, H, W, C) array; no copy when there is nothing to pad."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    n, h, w, c = x.shape
+    out = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)  # faster than np.pad
+    out[:, top:top + h, left:left + w, :] = x
+    return out
+
+
+def _windows(xp, kernel_hw, stride, dilation, out_hw):
+    """Read-only view of every window: shape (N, out_h, out_w, kh, kw, C).
+
+    No data is copied; the view just steps through ``xp`` with the right strides.
+    """
+    n, _, _, c = xp.shape
+    sn, sh_, sw_, sc = xp.strides
+    (kh, kw), (st_h, st_w), (dh, dw), (oh, ow) = kernel_hw, stride, dilation, out_hw
+    shape = (n, oh, ow, kh, kw, c)
+    strides = (sn, sh_ * st_h, sw_ * st_w, sh_ * dh, sw_ * dw, sc)
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+
+
+class _Conv(NamedTuple):
+    """A validated convolution: arrays in one float dtype, ``x`` as a batch, and its geometry."""
+
+    x: np.ndarray  #: (N, H, W, C), float32 or float64
+    kernel: np.ndarray  #: (kh, kw, C // groups, C_out), same dtype
+    bias: np.ndarray | None  #: (C_out,) or None
+    stride: tuple  #: (height, width)
+    dilation: tuple  #: (height, width)
+    groups: int
+    pads: tuple  #: (top, bottom, left, right)
+    out_hw: tuple  #: (out_h, out_w)
+    batched: bool  #: whether the caller passed a batch (else the result drops axis 0)
+
+
+def _prepare_conv(x, kernel, bias, stride, padding, dilation, groups):
+    """Validate every argument of a convolution and work out the geometry; returns a :class:`_Conv`."""
+    x = _float_array("x", x, (3, 4))
+    kernel = _float_array("kernel", kernel, (4,))
+    stride = require_pair("stride", stride)
+    dilation = require_pair("dilation", dilation)
+    padding = require_padding("padding", padding)
+    groups = require_positive_int("groups", groups)
+    batched = x.ndim == 4
+    xb = x if batched else x[None]
+    c_in = xb.shape[-1]
+    kh, kw, k_in, c_out = kernel.shape
+    if 0 in (kh, kw, k_in, c_out):
+        raise ValueError(f"kernel must not have an empty axis, got shape {kernel.shape}")
+    if 0 in xb.shape:
+        raise ValueError(f"x must not have an empty axis, got shape {x.shape}")
+    if c_in % groups:
+        raise ValueError(f"groups must divide the input channels: x has {c_in} channels, groups={groups}")
+    if c_out % groups:
+        raise ValueError(f"groups must divide the output channels: kernel has {c_out} filters, groups={groups}")
+    if k_in * groups != c_in:
+        if groups == 1:
+            raise ValueError(
+                f"kernel has {k_in} input channels (axis 2 of shape {kernel.shape}) but x has {c_in} channels; "
+                "they must match"
+            )
+        raise ValueError(
+            f"kernel has {k_in} input channels per group (shape {kernel.shape}) but x has {c_in} channels "
+            f"and groups={groups}, so it needs {c_in // groups} per group"
+        )
+    dtype = np.result_type(xb.dtype, kernel.dtype)
+    if bias is not None:
+        bias = np.asarray(_float_array("bias", bias, (1,)), dtype=dtype)
+        if bias.shape != (c_out,):
+            raise ValueError(
+                f"bias must have one value per filter, length {c_out} (kernel shape {kernel.shape}), "
+                f"got shape {bias.shape}"
+            )
+    pads, out_hw = _spatial_plan(xb.shape[1:3], (kh, kw), stride, padding, dilation)
+    return _Conv(xb.astype(dtype, copy=False), kernel.astype(dtype, copy=False), bias, stride, dilation, groups,
+                 pads, out_hw, batched)
+
+
+def _as_nhwc(name, x, ndims=(2, 3, 4)):
+    """Accept (H, W), (H, W, C) or (N, H, W, C); return the (N, H, W, C) array and the original rank."""
+    x = _float_array(name, x, ndims)
+    if 0 in x.shape:
+        raise ValueError(f"{name} must not have an empty axis, got shape {x.shape}")
+    if x.ndim == 2:
+        return x[None, :, :, None], 2
+    if x.ndim == 3:
+        return x[None], 3
+    return x, 4
+
+
+def _from_nhwc(y, ndim):
+    """Undo :func:`_as_nhwc`."""
+    if ndim == 2:
+        return y[0, :, :, 0]
+    if ndim == 3:
+        return y[0]
+    return y
+
+
+def _require_index(name, value, limit, what):
+    """An output row/col index in ``range(limit)``; the message names the argument and the range."""
+    value = require_nonneg_int(name, value)
+    if value >= limit:
+        raise ValueError(f"{name} must be between 0 and {limit - 1} (the {what} has {limit} {name}s), got {value}")
+    return value
