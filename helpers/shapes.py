@@ -101,6 +101,9 @@ class WindowPlan(NamedTuple):
     leftover: int  #: padded cells after the last window (0 when the stride tiles the input)
 
 
+_new_plan = tuple.__new__
+
+
 def window_plan(size, kernel_size, stride=1, padding="valid", dilation=1, *, name="kernel_size", axis="",
                 show_span=False, advice="use a smaller kernel or more padding"):
     """The one geometry rule of the course: padding, output length and whether the window fits, on one axis.
@@ -151,7 +154,8 @@ def window_plan(size, kernel_size, stride=1, padding="valid", dilation=1, *, nam
             f"{name}{axis} {kernel_size}{dilated} is larger than the padded input{axis} {padded} "
             f"(size {size} + 2*{before} padding); {advice}"
         )
-    return WindowPlan(before, after, padded, span, (padded - span) // stride + 1, (padded - span) % stride)
+    fits, leftover = divmod(padded - span, stride)
+    return _new_plan(WindowPlan, (before, after, padded, span, fits + 1, leftover))  # tuple.__new__: no Python frame
 
 
 def padding_amounts(size, kernel_size, stride=1, padding="valid", dilation=1):
@@ -193,25 +197,14 @@ def padding_amounts(size, kernel_size, stride=1, padding="valid", dilation=1):
 
 
 def _axis_plan(size, kernel_size, stride, padding, dilation):
-    """Validate, then return a dict with everything the one-axis functions report.
+    """Validate, then plan the axis with :func:`window_plan`; returns ``(size, kernel_size, stride, padding,
+    dilation, plan)``, the arguments normalised.
 
     Raises ValueError (from :func:`window_plan`) when the (dilated) kernel does not fit the padded input.
     """
     size, kernel_size, stride, padding, dilation = _check_axis(size, kernel_size, stride, padding, dilation)
-    plan = window_plan(size, kernel_size, stride, padding, dilation, show_span=True)
-    return {
-        "size": size,
-        "kernel_size": kernel_size,
-        "stride": stride,
-        "padding": padding,
-        "dilation": dilation,
-        "ek": plan.span,
-        "before": plan.before,
-        "after": plan.after,
-        "padded": plan.padded,
-        "out": plan.out,
-        "leftover": plan.leftover,
-    }
+    return size, kernel_size, stride, padding, dilation, window_plan(size, kernel_size, stride, padding, dilation,
+                                                                     show_span=True)
 
 
 def conv_output_size(size, kernel_size, stride=1, padding="valid", dilation=1):
@@ -262,7 +255,7 @@ def conv_output_size(size, kernel_size, stride=1, padding="valid", dilation=1):
     >>> conv_output_size(7, 3, dilation=2)   # effective kernel 5
     3
     """
-    return _axis_plan(size, kernel_size, stride, padding, dilation)["out"]
+    return _axis_plan(size, kernel_size, stride, padding, dilation)[5].out
 
 
 def _fmt_number(value: Fraction) -> str:
@@ -299,30 +292,30 @@ def explain_conv_output_size(size, kernel_size, stride=1, padding="valid", dilat
     (9 + 2*0 - 5) / 1 + 1 = 5
     the stride tiles the input evenly: the last window ends exactly at the last row/column
     """
-    plan = _axis_plan(size, kernel_size, stride, padding, dilation)
-    size, k, s, d, ek, out = (plan[key] for key in ("size", "kernel_size", "stride", "dilation", "ek", "out"))
+    size, k, s, padding, d, plan = _axis_plan(size, kernel_size, stride, padding, dilation)
+    ek, out = plan.span, plan.out
     lines = []
     if d > 1:
         lines.append(f"effective kernel = {d}*({k} - 1) + 1 = {ek}")
-    if plan["padding"] == "same":
-        total = plan["before"] + plan["after"]
+    if padding == "same":
+        total = plan.before + plan.after
         lines.append(f"same padding: output = ceil({size} / {s}) = {out}")
         lines.append(
             f"zeros needed = max(({out} - 1)*{s} + {ek} - {size}, 0) = {total}: "
-            f"{plan['before']} before (top/left), {plan['after']} after (bottom/right)"
+            f"{plan.before} before (top/left), {plan.after} after (bottom/right)"
         )
     else:
-        p = plan["before"]
+        p = plan.before
         exact = Fraction(size + 2 * p - ek, s) + 1
         text = f"({size} + 2*{p} - {ek}) / {s} + 1 = {_fmt_number(exact)}"
         if exact.denominator != 1:
             text += f" -> {out}"
         lines.append(text)
-    if plan["leftover"]:
-        same = plan["padding"] == "same"
+    if plan.leftover:
+        same = padding == "same"
         tail = " (same padding adds no zeros here)" if same else f"; Keras floors to {out}"
         lines.append(
-            f"the stride does not tile the input: the last {plan['leftover']} row(s)/column(s) "
+            f"the stride does not tile the input: the last {plan.leftover} row(s)/column(s) "
             f"are never covered{tail}"
         )
     else:
@@ -355,7 +348,7 @@ def tiles_evenly(size, kernel_size, stride=1, padding="valid", dilation=1):
     >>> tiles_evenly(32, 5, stride=2, padding="same")
     True
     """
-    return _axis_plan(size, kernel_size, stride, padding, dilation)["leftover"] == 0
+    return _axis_plan(size, kernel_size, stride, padding, dilation)[5].leftover == 0
 
 
 def pool_output_size(size, pool_size=2, stride=None, padding="valid"):
