@@ -21,6 +21,8 @@ __all__ = [
     "require_choice",
     "require_bool",
     "require_array",
+    "require_numeric",
+    "require_number",
 ]
 
 PADDING_HELP = 'padding must be "valid", "same" or a whole number >= 0 of zeros on each side'
@@ -106,3 +108,24 @@ def require_array(name: str, value, ndims=(3, 4)) -> np.ndarray:
         wanted = " or ".join(str(n) for n in ndims)
         raise ValueError(f"{name} must have {wanted} dimensions, got shape {arr.shape}")
     return arr
+
+
+def require_numeric(name: str, value) -> np.ndarray:
+    """Return ``value`` as a numpy array of floats (any shape; float32 and float16 are kept), else TypeError."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+        if not np.issubdtype(arr.dtype, np.floating):
+            arr = arr.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}") from exc
+    return arr
+
+
+def require_number(name: str, value) -> float:
+    """Return ``value`` as a float if it is a (real) number, else TypeError."""
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})") from exc

@@ -24,6 +24,7 @@ Explorers: :class:`ConvolutionExplorer`, :class:`PoolingExplorer`, :class:`Recep
 
 from __future__ import annotations
 
+import contextlib
 import html
 from functools import partial
 
@@ -197,7 +198,32 @@ def _named_image(name):
 
 
 class _Explorer:
-    """Shared plumbing: controls -> update() -> state/status/picture; never raises on a bad setting."""
+    """Shared plumbing: controls -> update() -> state/status/picture; never raises on a bad setting.
+
+    The contract of an explorer, in the order its ``__init__`` follows:
+
+    1. set ``self.controls``: a dict name -> widget (``SLIDERS`` makes the shared ones);
+    2. call ``self._setup(view)`` with a :class:`helpers.plotting.View` (or None): it makes ``status``,
+       ``warning``, ``figure`` (the PNG) and ``state``;
+    3. set ``self.widget``: the root box, laid out from the controls and those widgets;
+    4. call ``self._observe()``: every control with a ``value`` then calls :meth:`update` when it changes;
+    5. call ``self.update()`` once to draw the first picture.
+
+    :meth:`update` runs ``_sync_controls()`` (adjust ranges and options), then ``_compute()``, which by
+    default is three steps a subclass fills in:
+
+    ``_step() -> dict``
+        the maths: compute with :mod:`helpers.shapes` / :mod:`helpers.conv`, update ``self.state``, return
+        a plain dict whose keys include the names of the view's ``update`` parameters. Raise ValueError or
+        TypeError for a bad combination: the message is shown instead of a picture.
+    ``_describe(step)``
+        the words: ``self.status.value``, ``self._set_warning(...)`` and any HTML, from ``step``.
+    ``_draw(step)``
+        the picture: ``self.view.show(step)`` by default.
+
+    Changing controls from inside an explorer goes through ``with self._quiet():`` so that it does not
+    trigger :meth:`update` again.
+    """
 
     _observe_skip = ("play",)
 
@@ -215,6 +241,15 @@ class _Explorer:
         self.state = {"problem": None}
         self._busy = False
 
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Within this block, control changes do not call :meth:`update` (the caller updates once after)."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
+
     def _observe(self):
         for name, w in self.controls.items():
             w.add_class(f"cnn-control-{name}")  # stable hook for browser tests: .cnn-control-stride
@@ -228,8 +263,7 @@ class _Explorer:
 
     def update(self):
         """Recompute from the controls and redraw; a bad combination shows an explanation instead."""
-        self._busy = True
-        try:
+        with self._quiet():
             self._sync_controls()
             try:
                 self._compute()
@@ -238,14 +272,25 @@ class _Explorer:
             else:
                 self.status.remove_class("cnn-problem")
             self._render()
-        finally:
-            self._busy = False
 
     def _sync_controls(self):
         """Adjust dependent controls (ranges, options) before computing."""
 
-    def _compute(self):  # pragma: no cover - every explorer overrides it
+    def _compute(self):
+        """The maths, then the words, then the picture (see the class docstring)."""
+        step = self._step()
+        self._describe(step)
+        self._draw(step)
+
+    def _step(self):  # pragma: no cover - every explorer overrides it
         raise NotImplementedError
+
+    def _describe(self, step):
+        """Status line, warning and HTML from ``step`` (nothing by default)."""
+
+    def _draw(self, step):
+        if self.view is not None:
+            self.view.show(step)
 
     def _set_problem(self, text):
         self.state["problem"] = text
@@ -422,11 +467,8 @@ class ConvolutionExplorer(_Explorer):
             return
         self._kernel = self._kernel.copy()
         self._kernel[i, j] = float(change["new"])
-        self._busy = True
-        try:
+        with self._quiet():
             self.controls["preset"].value = "custom"
-        finally:
-            self._busy = False
         self.update()
 
     def _fill_boxes(self):
@@ -512,7 +554,7 @@ class ConvolutionExplorer(_Explorer):
         self._make_kernel()
         self._fill_boxes()
 
-    def _compute(self):
+    def _step(self):
         c = self.controls
         x = self._input()
         volume = x.ndim == 3
@@ -550,8 +592,21 @@ class ConvolutionExplorer(_Explorer):
                            "window_cols": list(details["cols"]), "pad": tuple(details["pad"]),
                            "products_sum": float(total), "value": float(result[row, col, 0]),
                            "multiplications": int(mults), "tiles_evenly": bool(tiles), "formula": formula})
+        # what the view draws (ConvView / VolumeConvView parameter names) and what the words need
+        picture = {"image": x, "rows": details["rows"], "cols": details["cols"], "out_cell": (row, col),
+                   "pad": details["pad"], "total": total, "volume": volume, "details": details}
+        if volume:
+            picture.update(kernel=kernel, output=result, channel_sums=details["products"].sum(axis=(0, 1)))
+        else:
+            picture.update(kernel=self._kernel, output=result[:, :, 0], dilation=d)
+        return picture
+
+    def _describe(self, step):
+        st = self.state
+        k, s, p, d, formula = st["kernel_size"], st["stride"], st["padding"], st["dilation"], st["formula"]
+        oh, ow, f = st["output_shape"]
         warnings = []
-        if not tiles:
+        if not st["tiles_evenly"]:
             lines = [ln for ln in formula.split("\n") if "does not tile" in ln]
             warnings.append(f"stride {s} does not tile this input: " + (lines[0].split(": ", 1)[-1] if lines
                                                                        else "some rows/columns are never used"))
@@ -560,18 +615,15 @@ class ConvolutionExplorer(_Explorer):
         if isinstance(p, int) and p >= k:
             warnings.append(f"padding {p} >= kernel size {k}: some windows see only zeros")
         self._set_warning("; ".join(warnings) or None)
-        self.status.value = (f"output {oh} x {ow} x {f} · {mults:,} multiplications · step {step + 1} of {n}: "
-                             f"row {row}, col {col} · sum of products = {plotting.format_value(total)}")
+        self.status.value = (f"output {oh} x {ow} x {f} · {st['multiplications']:,} multiplications · "
+                             f"step {st['step'] + 1} of {st['steps']}: row {st['row']}, col {st['col']} · "
+                             f"sum of products = {plotting.format_value(step['total'])}")
         self.formula.value = ("<b>output size</b><pre style='margin:0'>" + _esc(formula) + "</pre>")
-        self.products.value = self._products_html(details, volume)
-        self.view = self._view_for(volume)
-        if volume:
-            sums = details["products"].sum(axis=(0, 1))
-            self.view.update(x, kernel, result, details["rows"], details["cols"], (row, col), details["pad"],
-                             channel_sums=sums, total=total)
-        else:
-            self.view.update(x, self._kernel, result[:, :, 0], details["rows"], details["cols"], (row, col),
-                             details["pad"], total, dilation=d)
+        self.products.value = self._products_html(step["details"], step["volume"])
+
+    def _draw(self, step):
+        self.view = self._view_for(step["volume"])
+        self.view.show(step)
 
     def _view_for(self, volume):
         if volume:
@@ -691,7 +743,7 @@ class PoolingExplorer(_Explorer):
             self._images[key] = _named_image(key)
         return self._images[key]
 
-    def _compute(self):
+    def _step(self):
         c = self.controls
         x = self._input()
         mode = "max" if c["mode"].value == "max" else "avg"
@@ -718,15 +770,23 @@ class PoolingExplorer(_Explorer):
                            "value": float(d["value"]), "changed": int(changed.sum()), "changed_fraction": frac,
                            "mean_abs_change": float(np.abs(result - shifted_result).mean())})
         tiles = all(shapes.tiles_evenly(size, p, stride=s, padding=pad) for size in x.shape)
-        self._set_warning(None if tiles or pad == "same" else
+        # PoolView's parameter names
+        return {"image": x, "pooled": result, "rows": d["rows"], "cols": d["cols"], "out_cell": (row, col),
+                "shifted": shifted, "shifted_pooled": shifted_result, "pad": d["pad"], "argmax": d.get("argmax"),
+                "shift": shift, "mode": mode, "tiles": tiles}
+
+    def _describe(self, step):
+        st = self.state
+        p, s, x = st["pool_size"], st["stride"], step["image"]
+        self._set_warning(None if step["tiles"] or st["padding"] == "same" else
                           f"pool {p} with stride {s} does not tile the {x.shape[0]} x {x.shape[1]} input: "
                           "the last row(s)/column(s) are dropped")
-        name = "max" if mode == "max" else "average"
-        self.status.value = (f"{name} pooled {oh} x {ow} · step {step + 1} of {n}: row {row}, col {col} = "
-                             f"{plotting.format_value(d['value'])} · shift {shift} px: {int(changed.sum())} of "
-                             f"{n} pooled values changed ({100 * frac:.0f}%)")
-        self.view.update(x, result, d["rows"], d["cols"], (row, col), shifted, shifted_result, d["pad"],
-                         argmax=d.get("argmax"), shift=shift, mode=mode)
+        name = "max" if step["mode"] == "max" else "average"
+        oh, ow = st["output_shape"]
+        self.status.value = (f"{name} pooled {oh} x {ow} · step {st['step'] + 1} of {st['steps']}: "
+                             f"row {st['row']}, col {st['col']} = {plotting.format_value(st['value'])} · "
+                             f"shift {st['shift']} px: {st['changed']} of {st['steps']} pooled values changed "
+                             f"({100 * st['changed_fraction']:.0f}%)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -806,18 +866,11 @@ class ReceptiveFieldExplorer(_Explorer):
         for i, row in enumerate(self._rows):
             row.layout.display = "" if i < n else "none"
 
-    def _compute(self):
+    def _step(self):
         stack = self.layers
         self.state.update({"problem": None, "layers": stack, "input_size": self.input_size})
         self.table = []
-        sizes = [self.input_size]
-        for i, (k, s, d) in enumerate(stack, start=1):
-            try:
-                sizes.append(shapes.conv_output_size(sizes[-1], k, stride=s, dilation=d))
-            except ValueError:
-                ek = d * (k - 1) + 1
-                raise ValueError(f"layer {i} does not fit: its kernel spans {ek} pixels but its input has only "
-                                 f"{sizes[-1]} (input {self.input_size} px); use fewer or smaller layers") from None
+        sizes = shapes.stack_sizes(stack, self.input_size)  # raises "the stack does not fit ..." when it does not
         unit_w = self.controls["unit"]
         self._set_slider_max(unit_w, sizes[-1] - 1)
         if not self._unit_initialised:
@@ -825,20 +878,25 @@ class ReceptiveFieldExplorer(_Explorer):
             self._unit_initialised = True
         unit = unit_w.value
         table = shapes.receptive_field(stack)
-        mask = shapes.receptive_field_mask(stack, self.input_size, unit)
-        masks, positions, _ = plotting.receptive_field_tower(stack, self.input_size, unit)
+        masks, positions, _ = shapes.receptive_field_tower(stack, self.input_size, unit)
+        mask = masks[0]  # = shapes.receptive_field_mask(stack, input_size, unit)
         self.table = table
-        rf = table[-1]["receptive_field"]
         seen = int(mask.sum())
-        self.state.update({"receptive_field": rf, "jump": table[-1]["jump"], "unit": unit,
-                           "output_size": sizes[-1], "sizes": sizes, "pixels_seen": seen ** 2,
+        self.state.update({"receptive_field": table[-1]["receptive_field"], "jump": table[-1]["jump"],
+                           "unit": unit, "output_size": sizes[-1], "sizes": sizes, "pixels_seen": seen ** 2,
                            "mask": mask})
+        # ReceptiveFieldView's parameter names
+        return {"mask2d": np.outer(mask, mask), "layer_masks": masks, "layer_positions": positions,
+                "unit": (unit, unit)}
+
+    def _describe(self, step):
+        st = self.state
+        rf, seen, unit, out = st["receptive_field"], int(st["mask"].sum()), st["unit"], st["output_size"]
         self._set_warning(None if seen == rf else
                           f"dilation leaves holes: the field spans {rf} pixels per side but uses only {seen}")
-        self.table_html.value = self._table_html(table)
-        self.status.value = (f"receptive field {rf} x {rf} after {len(stack)} layer(s) · unit ({unit}, {unit}) "
-                             f"of {sizes[-1]} x {sizes[-1]} sees {seen ** 2} input pixels")
-        self.view.update(np.outer(mask, mask), masks, positions, unit=(unit, unit))
+        self.table_html.value = self._table_html(self.table)
+        self.status.value = (f"receptive field {rf} x {rf} after {len(st['layers'])} layer(s) · unit ({unit}, {unit}) "
+                             f"of {out} x {out} sees {seen ** 2} input pixels")
 
     @staticmethod
     def _table_html(table):
@@ -854,49 +912,9 @@ class ReceptiveFieldExplorer(_Explorer):
 # LayerStackCalculator
 # --------------------------------------------------------------------------------------------
 
-_LENET5 = [
-    {"type": "Conv2D", "filters": 6, "kernel_size": 5, "activation": "tanh"},
-    {"type": "AveragePooling2D", "pool_size": 2},
-    {"type": "Conv2D", "filters": 16, "kernel_size": 5, "activation": "tanh"},
-    {"type": "AveragePooling2D", "pool_size": 2},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 120, "activation": "tanh"},
-    {"type": "Dense", "units": 84, "activation": "tanh"},
-    {"type": "Dense", "units": 10, "activation": "softmax"},
-]
-_ALEXNET = [
-    {"type": "Conv2D", "filters": 96, "kernel_size": 11, "strides": 4, "activation": "relu"},
-    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
-    {"type": "Conv2D", "filters": 256, "kernel_size": 5, "padding": "same", "activation": "relu"},
-    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
-    {"type": "Conv2D", "filters": 384, "kernel_size": 3, "padding": "same", "activation": "relu"},
-    {"type": "Conv2D", "filters": 384, "kernel_size": 3, "padding": "same", "activation": "relu"},
-    {"type": "Conv2D", "filters": 256, "kernel_size": 3, "padding": "same", "activation": "relu"},
-    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 4096, "activation": "relu"},
-    {"type": "Dense", "units": 4096, "activation": "relu"},
-    {"type": "Dense", "units": 1000, "activation": "softmax"},
-]
-
-
-def _vgg16():
-    spec = []
-    for filters, convs in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
-        spec += [{"type": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same",
-                  "activation": "relu"}] * convs
-        spec.append({"type": "MaxPooling2D", "pool_size": 2})
-    return spec + [{"type": "Flatten"}, {"type": "Dense", "units": 4096, "activation": "relu"},
-                   {"type": "Dense", "units": 4096, "activation": "relu"},
-                   {"type": "Dense", "units": 1000, "activation": "softmax"}]
-
-
-#: Presets of :class:`LayerStackCalculator`: name -> (input shape, layer specs).
-NETWORK_PRESETS = {
-    "LeNet-5 (32x32x1)": ((32, 32, 1), _LENET5),
-    "AlexNet": ((227, 227, 3), _ALEXNET),
-    "VGG-16": ((224, 224, 3), _vgg16()),
-}
+#: Presets of :class:`LayerStackCalculator`: name -> (input shape, layer specs); defined in
+#: :data:`helpers.shapes.NETWORK_PRESETS`.
+NETWORK_PRESETS = shapes.NETWORK_PRESETS
 
 _LAYER_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense", "GlobalAveragePooling2D",
                 "SeparableConv2D")
@@ -1010,19 +1028,13 @@ class LayerStackCalculator(_Explorer):
         if owner is c["preset"] and change["new"] in NETWORK_PRESETS:
             shape, layers = NETWORK_PRESETS[change["new"]]
             self.layers = [dict(spec) for spec in layers]
-            self._busy = True
-            try:
+            with self._quiet():
                 c["input_height"].value, c["input_width"].value, c["input_channels"].value = shape
-            finally:
-                self._busy = False
         elif owner in (c["input_height"], c["input_width"], c["input_channels"]):
             self._mark_custom()
         elif owner is c["layer_type"]:  # Keras defaults: pooling strides = pool size, convolution strides = 1
-            self._busy = True
-            try:
+            with self._quiet():
                 c["strides"].value = c["pool_size"].value if "Pooling" in change["new"] else 1
-            finally:
-                self._busy = False
         self.keras_html.value = ""
         self.state["keras_total"] = None
         self.update()
@@ -1031,11 +1043,8 @@ class LayerStackCalculator(_Explorer):
         preset = self.controls["preset"].value
         if preset in NETWORK_PRESETS and (NETWORK_PRESETS[preset][0] != self.input_shape
                                           or NETWORK_PRESETS[preset][1] != self.layers):
-            self._busy = True
-            try:
+            with self._quiet():
                 self.controls["preset"].value = "custom"
-            finally:
-                self._busy = False
 
     def _spec_from_controls(self):
         c = self.controls
@@ -1068,6 +1077,13 @@ class LayerStackCalculator(_Explorer):
             self.controls[name].layout.display = "" if name in shown else "none"
 
     def _compute(self):
+        """The table is shown even for an impossible stack (the longest prefix that works), then the problem."""
+        step = self._step()
+        self._describe(step)
+        if step["problem"] is not None:
+            raise ValueError(step["problem"])
+
+    def _step(self):
         shape = self.input_shape
         self.state.update({"problem": None, "input_shape": shape, "layers": [dict(s) for s in self.layers],
                            "preset": self.controls["preset"].value})
@@ -1085,13 +1101,17 @@ class LayerStackCalculator(_Explorer):
                 except (ValueError, TypeError):
                     continue
         self.summary = summary
-        self.table_html.value = summary.to_html() if summary is not None else ""
         if summary is not None:
             self.state.update({"total_params": summary.total_params,
                                "total_multiplications": summary.total_multiplications,
                                "output_shape": summary.output_shape, "rows": summary.rows})
-        if problem is not None:
-            raise ValueError(problem)
+        return {"summary": summary, "problem": problem}
+
+    def _describe(self, step):
+        summary = step["summary"]
+        self.table_html.value = summary.to_html() if summary is not None else ""
+        if step["problem"] is not None:
+            return  # the problem replaces the status line
         self._set_warning(None)
         self.status.value = (f"{len(self.layers)} layers · output {self._shape_text(summary.output_shape)} · "
                              f"{summary.total_params:,} parameters · {summary.total_multiplications:,} "
@@ -1196,7 +1216,7 @@ class FeatureMapViewer(_Explorer):
             self._maps[name] = np.asarray(self._models.feature_maps(self.model, self.image, name))
         return self._maps[name]
 
-    def _compute(self):
+    def _step(self):
         c = self.controls
         name = c["layer"].value
         maps = self._maps_for(name)
@@ -1212,27 +1232,21 @@ class FeatureMapViewer(_Explorer):
         self.state.update({"problem": None, "layer": name, "channel": ch, "channels": channels,
                            "map_shape": maps.shape, "has_filter": kernel is not None,
                            "min": float(self.result.min()), "max": float(self.result.max())})
-        self._set_warning(None)
-        self.status.value = (f"{name}: {maps.shape[0]} x {maps.shape[1]} x {channels} · channel {ch} · "
-                             f"values {plotting.format_value(self.result.min())} .. "
-                             f"{plotting.format_value(self.result.max())}")
-        self.view.update(self.image, self.result, kernel, name, ch)
-        self._update_grid(name, maps)
+        # FeatureMapView's parameter names
+        return {"image": self.image, "feature_map": self.result, "kernel": kernel, "layer_name": name,
+                "channel": ch, "maps": maps}
 
-    def _update_grid(self, name, maps):
+    def _describe(self, step):
+        st = self.state
+        shape = st["map_shape"]
+        self._set_warning(None)
+        self.status.value = (f"{st['layer']}: {shape[0]} x {shape[1]} x {st['channels']} · channel {st['channel']} · "
+                             f"values {plotting.format_value(st['min'])} .. {plotting.format_value(st['max'])}")
+
+    def _draw(self, step):
+        self.view.show(step)
         show = self.controls["show_all"].value
         self.grid_image.layout.display = "" if show else "none"
-        if not show or self._grid_key == name:
-            return
-        n = min(maps.shape[-1], self.GRID_MAX)
-        cols = min(n, 8)
-        rows = -(-n // cols)
-        fig = plotting.new_figure(1.25 * cols, 1.3 * rows)
-        for i in range(n):
-            ax = fig.add_axes([(i % cols) / cols + 0.005, 1 - (i // cols + 1) / rows + 0.005,
-                               1 / cols - 0.01, 1 / rows - 0.05])
-            ax.set_axis_off()
-            ax.imshow(maps[:, :, i], cmap=plotting.VALUE_CMAP, interpolation="nearest")
-            ax.set_title(str(i), fontsize=9, pad=1)
-        self.grid_image.value = plotting.figure_to_png(fig)
-        self._grid_key = name
+        if show and self._grid_key != step["layer_name"]:
+            self.grid_image.value = plotting.figure_to_png(plotting.feature_map_grid(step["maps"], self.GRID_MAX))
+            self._grid_key = step["layer_name"]

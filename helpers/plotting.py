@@ -1,18 +1,21 @@
 """Every figure of the course, drawn with matplotlib.
 
-Two kinds of drawing live here:
+Two kinds of drawing live here, in this order:
 
 * **Public functions** the notebooks call directly (:func:`show_grid`, :func:`show_images`,
   :func:`plot_convolution_step`, :func:`plot_padding`, :func:`plot_volume_convolution`,
   :func:`plot_pooling`, :func:`plot_layer_notation`, :func:`plot_learning_curves`,
   :func:`plot_param_bars`, :func:`plot_receptive_field`). Each returns a pyplot ``Figure`` so it
   shows inline as the last expression of a cell; pass ``save="images/name.png"`` to also write it.
-* **Views** the explorers use (:class:`ConvView`, :class:`VolumeConvView`, :class:`PoolView`,
+* **Views** the explorers use, built on :class:`GridPanel` (:class:`ConvView`, :class:`VolumeConvView`, :class:`PoolView`,
   :class:`ReceptiveFieldView`, :class:`FeatureMapView`). A view owns one
   ``matplotlib.figure.Figure`` that is *not* registered with pyplot (so nothing leaks), builds its
   artists once and afterwards only updates them in place (``set_data``, ``set_clim``, moved
   rectangles, new text strings). :meth:`View.to_png` renders it to PNG bytes for an
   ``ipywidgets.Image``: fixed size, no flicker, no layout engine per update.
+
+The speed machinery (a PNG encoder, bitmap text, grids painted as pixels) lives in the private
+``helpers._raster``; geometry (receptive-field towers) comes from :mod:`helpers.shapes`.
 
 Colour choices: ``gray`` for input images, ``viridis`` for non-negative maps, the diverging ``PuOr``
 (centred on zero) for signed values such as kernels and feature maps; all are readable with colour
@@ -21,21 +24,21 @@ vision deficiencies. Small grids (at most 10 x 10 by default) get their numbers 
 
 from __future__ import annotations
 
-import struct
+import inspect
 import textwrap
-import zlib
 
 import matplotlib
-import matplotlib.artist
-import matplotlib.text
+import matplotlib.colors
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
 
+from helpers import _raster, shapes
+from helpers._raster import PixelText  # noqa: F401 - importable from here as before
 from helpers._style import use_course_style
-from helpers._validate import require_choice, require_nonneg_int, require_positive_int
+from helpers._validate import require_choice, require_positive_int
 
 __all__ = [
     "use_course_style",
@@ -50,6 +53,7 @@ __all__ = [
     "plot_param_bars",
     "plot_receptive_field",
     "receptive_field_tower",
+    "feature_map_grid",
     "format_value",
     "new_figure",
     "figure_to_png",
@@ -150,44 +154,8 @@ def new_figure(width: float, height: float, dpi: float = VIEW_DPI) -> Figure:
     return fig
 
 
-def encode_png(rgba, compress_level: int = 1) -> bytes:
-    """Encode an (H, W, 3 or 4) uint8 array as an opaque RGB PNG, quickly.
-
-    PIL chooses a filter per row, which costs more than the compression itself for these flat,
-    synthetic pictures; writing every row unfiltered and deflating at level 1 is several times faster
-    and the files stay small.
-
-    Parameters
-    ----------
-    rgba : numpy.ndarray
-        ``(H, W, 3)`` or ``(H, W, 4)`` uint8 (alpha is dropped).
-    compress_level : int, optional
-        zlib level 0-9.
-
-    Returns
-    -------
-    bytes
-
-    Examples
-    --------
-    >>> png = encode_png(np.zeros((2, 3, 4), dtype=np.uint8))
-    >>> png[:8], len(png) < 100
-    (b'\\x89PNG\\r\\n\\x1a\\n', True)
-    """
-    arr = np.asarray(rgba)
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise ValueError(f"rgba must be an (H, W, 3|4) uint8 array, got {arr.dtype} {arr.shape}")
-    h, w = arr.shape[:2]
-    raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
-    raw[:, 0] = 0  # filter type "None" for every row
-    raw[:, 1:] = arr[:, :, :3].reshape(h, 3 * w)
-
-    def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), int(compress_level))) + chunk(b"IEND", b""))
+#: Encode an (H, W, 3|4) uint8 array as PNG bytes, quickly (see ``helpers._raster.encode_png``).
+encode_png = _raster.encode_png
 
 
 def figure_to_png(fig, compress_level: int = 1) -> bytes:
@@ -259,968 +227,7 @@ def _wrap(text, width=60):
 
 
 # --------------------------------------------------------------------------------------------
-# Fast numbers: text rendered once per string with FreeType, pasted into one image per grid
-# --------------------------------------------------------------------------------------------
-
-_FONT = {}
-_STRING_BITMAPS = {}
-
-
-def _string_bitmap(text, size_px):
-    """Alpha bitmap (uint8, ink bounding box plus a 1 px margin) of ``text`` at ``size_px``; cached."""
-    key = (text, size_px)
-    bitmap = _STRING_BITMAPS.get(key)
-    if bitmap is None:
-        from matplotlib import font_manager
-        from matplotlib.ft2font import FT2Font
-
-        font = _FONT.get("font")
-        if font is None:
-            font = _FONT["font"] = FT2Font(font_manager.findfont(font_manager.FontProperties()))
-        font.set_size(size_px, 72)
-        font.set_text(text)
-        font.draw_glyphs_to_bitmap(antialiased=True)
-        bitmap = np.asarray(font.get_image()).copy()
-        if len(_STRING_BITMAPS) > 5000:
-            _STRING_BITMAPS.clear()
-        _STRING_BITMAPS[key] = bitmap
-    return bitmap
-
-
-class _PixelImage(matplotlib.artist.Artist):
-    """Figure-level artist that pastes a uint8 RGBA array at a pixel offset: no resampling, no copies."""
-
-    def __init__(self):
-        super().__init__()
-        self.set_zorder(-1)  # under the axes, whose own background is off (set_axis_off)
-        self.pixels = None
-        self.ox = self.oy = 0
-
-    def set_pixels(self, rgba, ox, oy):
-        """``rgba`` (H, W, 4) uint8 with row 0 at the top; ``ox, oy``: lower-left corner in pixels."""
-        self.pixels = np.ascontiguousarray(rgba[::-1])
-        self.ox, self.oy = ox, oy
-        self.stale = True
-
-    def draw(self, renderer):
-        if not self.get_visible() or self.pixels is None:
-            return
-        gc = renderer.new_gc()
-        renderer.draw_image(gc, self.ox, self.oy, self.pixels)
-        gc.restore()
-
-
-class PixelText(matplotlib.artist.Artist):
-    """A text drawn from a cached FreeType bitmap: same look as ``Text`` for one line, a fraction of the cost.
-
-    Position in figure fraction, or computed at draw time by ``anchor(figure) -> (x, y)`` (used to sit a
-    title just above an axes whose box the equal aspect has shrunk).
-
-    Examples
-    --------
-    >>> fig = new_figure(2, 1)
-    >>> t = PixelText(fig, 0.5, 0.5, "output 4 x 4", size=13)
-    >>> t.get_text(), figure_to_png(fig)[:4]
-    ('output 4 x 4', b'\\x89PNG')
-    """
-
-    def __init__(self, figure, x, y, text="", size=TITLE_SIZE, color="black", ha="center", va="center",
-                 anchor=None):
-        super().__init__()
-        self._x, self._y = x, y
-        self._text = str(text)
-        self._size = size
-        self._rgb = tuple(int(round(255 * v)) for v in matplotlib.colors.to_rgb(color))
-        self._ha, self._va = ha, va
-        self._anchor = anchor
-        self.set_zorder(3)
-        figure.add_artist(self)
-
-    def get_text(self):
-        return self._text
-
-    def set_text(self, text):
-        self._text = str(text)
-        self.stale = True
-
-    def draw(self, renderer):
-        if not self.get_visible() or not self._text:
-            return
-        fig = self.figure
-        size_px = max(4, int(round(self._size * fig.dpi / 72.0)))
-        key = (self._text, size_px, self._rgb)
-        rgba = _PIXEL_TEXTS.get(key)
-        if rgba is None:
-            alpha = _string_bitmap(self._text, size_px)
-            rgba = np.empty((*alpha.shape, 4), dtype=np.uint8)
-            rgba[..., :3] = self._rgb
-            rgba[..., 3] = alpha
-            rgba = np.ascontiguousarray(rgba[::-1])
-            if len(_PIXEL_TEXTS) > 2000:
-                _PIXEL_TEXTS.clear()
-            _PIXEL_TEXTS[key] = rgba
-        h, w = rgba.shape[:2]
-        x, y = self._anchor(fig) if self._anchor is not None else (self._x, self._y)
-        px, py = x * fig.bbox.width, y * fig.bbox.height
-        px -= {"left": 0, "center": w / 2, "right": w}[self._ha]
-        py -= {"bottom": 0, "center": h / 2, "top": h}[self._va]
-        gc = renderer.new_gc()
-        renderer.draw_image(gc, int(round(px)), int(round(py)), rgba)
-        gc.restore()
-
-
-_PIXEL_TEXTS = {}
-
-
-class _AnchoredText(matplotlib.text.Text):
-    """A figure ``Text`` whose position may come from ``_anchor(figure)`` at draw time (like PixelText)."""
-
-    def __init__(self, figure, x, y, text, **kwargs):
-        super().__init__(x, y, text, transform=figure.transFigure, **kwargs)
-        self._anchor = None
-        self.set_figure(figure)  # registered as Figure.text() does, so it is listed in figure.texts
-        figure.texts.append(self)
-        self._remove_method = figure.texts.remove
-
-    def draw(self, renderer):
-        if self._anchor is not None:
-            self.set_position(self._anchor(self.figure))
-        super().draw(renderer)
-
-
-class _LightColorbar:
-    """A colour bar painted as pixels with three labels (low, middle, high): a fraction of the cost of
-    matplotlib's colour bar, whose tick machinery dominates a frame."""
-
-    def __init__(self, cax):
-        self.ax = cax
-        cax.set_axis_off()
-        self.image = _PixelImage()
-        cax.figure.add_artist(self.image)
-        pos = cax.get_position()
-        self.texts = [PixelText(cax.figure, pos.x1 + 0.006, pos.y0 + f * pos.height, "", size=LABEL_SIZE - 1,
-                                ha="left", va="center") for f in (1.0, 0.5, 0.0)]
-        self._key = None
-
-    def update(self, mappable):
-        cmap = mappable.get_cmap()
-        lo, hi = mappable.get_clim()
-        key = (cmap.name, lo, hi)
-        if key == self._key:
-            return
-        self._key = key
-        fig = self.ax.figure
-        bbox = self.ax.get_position().transformed(fig.transFigure)
-        x0, y0 = int(round(bbox.x0)), int(round(bbox.y0))
-        w, h = max(int(round(bbox.x1)) - x0, 1), max(int(round(bbox.y1)) - y0, 1)
-        column = cmap(np.linspace(1, 0, h), bytes=True)
-        rgba = np.repeat(column[:, None, :], w, axis=1)
-        rgba[[0, -1], :] = (90, 90, 90, 255)
-        rgba[:, [0, -1]] = (90, 90, 90, 255)
-        self.image.set_pixels(rgba, x0, y0)
-        for t, v in zip(self.texts, (hi, (lo + hi) / 2, lo), strict=True):
-            t.set_text(format_value(v))
-
-    def set_visible(self, visible):
-        self.ax.set_visible(visible)
-        self.image.set_visible(visible)
-        for t in self.texts:
-            t.set_visible(visible)
-
-
-class _Raster:
-    """One grid drawn by numpy straight into figure pixels: colours, tint, grid lines and numbers.
-
-    Drawing a hundred matplotlib ``Text`` artists (or resampling a few images) takes longer than
-    everything else in a frame; composing one RGBA array and handing it to ``figimage`` (which
-    pastes it without resampling) takes about a millisecond.
-    """
-
-    def __init__(self, ax):
-        self.ax = ax
-        self.image = _PixelImage()
-        ax.figure.add_artist(self.image)
-        self.image.set_visible(False)
-
-    def box(self, shape):
-        """Pixel box (x0, y0, width, height) of the axes after the equal-aspect adjustment."""
-        self.ax.apply_aspect()
-        fig = self.ax.figure
-        bbox = self.ax.get_position().transformed(fig.transFigure)
-        x0, y0 = int(round(bbox.x0)), int(round(bbox.y0))
-        return x0, y0, max(int(round(bbox.x1)) - x0, 1), max(int(round(bbox.y1)) - y0, 1)
-
-    def draw(self, rgba_cells, tint=None, tint_rgba=None, labels=None, dark=None, size_pt=10, lines=False):
-        """Upsample the (h, w, 4) uint8 cell colours to the axes box and paint everything in."""
-        h, w = rgba_cells.shape[:2]
-        x0, y0, width, height = self.box((h, w))
-        ri = np.minimum((np.arange(height) * h) // height, h - 1)
-        ci = np.minimum((np.arange(width) * w) // width, w - 1)
-        cells = rgba_cells
-        if tint is not None:
-            a = tint_rgba[3] / 255.0
-            cells = cells.astype(float)
-            cells[tint, :3] = cells[tint, :3] * (1 - a) + np.asarray(tint_rgba[:3], dtype=float) * a
-            cells = cells.astype(np.uint8)
-        out = cells[ri][:, ci]
-        if lines:
-            rows = np.unique(np.round(np.arange(1, h) * height / h).astype(int))
-            cols = np.unique(np.round(np.arange(1, w) * width / w).astype(int))
-            out[rows[rows < height]] = (190, 190, 190, 255)
-            out[:, cols[cols < width]] = (190, 190, 190, 255)
-        if labels:
-            size_px = max(4, int(round(size_pt * self.ax.figure.dpi / 72.0)))
-            cw, ch = width / w, height / h
-            for i, text in enumerate(labels):
-                if not text:
-                    continue
-                r, c = divmod(i, w)
-                bm = _string_bitmap(text, size_px)
-                bh, bw = bm.shape
-                top = int(round((r + 0.5) * ch - bh / 2))
-                left = int(round((c + 0.5) * cw - bw / 2))
-                t0, l0 = max(top, 0), max(left, 0)
-                t1, l1 = min(top + bh, height), min(left + bw, width)
-                if t1 <= t0 or l1 <= l0:
-                    continue
-                a = bm[t0 - top:t1 - top, l0 - left:l1 - left, None].astype(np.float32) / 255.0
-                ink = 0.0 if dark[i] else 255.0
-                region = out[t0:t1, l0:l1, :3]
-                region[...] = (region * (1 - a) + ink * a).astype(np.uint8)
-        self.image.set_pixels(out, x0, y0)
-        self.image.set_visible(self.ax.get_visible())
-
-
-class GridPanel:
-    """An axes showing a 2-D array, with numbers in small grids and highlight boxes, updated in place.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
-    cmap : str, optional
-        Colormap.
-    title : str, optional
-        Axes title.
-    annotate_max : int, optional
-        Write the numbers in the cells when both sides are at most this long.
-    colorbar_ax : matplotlib.axes.Axes, optional
-        Axes for a colour bar (none if omitted).
-    raster : bool, optional
-        Paint cells and numbers with numpy into figure pixels (fast; for figures rendered at their own
-        dpi, as the explorers' views are). ``False`` uses ordinary ``imshow`` and ``Text`` artists, which
-        survive ``savefig(dpi=..., bbox_inches="tight")``.
-
-    Examples
-    --------
-    >>> fig = new_figure(3, 3)
-    >>> panel = GridPanel(fig.add_axes([0.05, 0.05, 0.9, 0.85]), title="input")
-    >>> panel.show(np.arange(9).reshape(3, 3))
-    >>> panel.set_boxes("window", [(0, 0, 2, 2)])
-    >>> panel.labels[:4]
-    ['0', '1', '2', '3']
-    >>> panel.show(np.ones((5, 4)))          # another shape: the same image artist is reused
-    >>> panel.image.get_array().shape
-    (5, 4)
-    """
-
-    def __init__(self, ax, cmap=VALUE_CMAP, title=None, annotate_max=ANNOTATE_MAX, colorbar_ax=None,
-                 raster=False):
-        self.ax = ax
-        ax.set_axis_off()
-        self.raster = _Raster(ax) if raster else None
-        self.image = ax.imshow(np.zeros((2, 2)), cmap=cmap, interpolation="nearest", vmin=0, vmax=1)
-        if raster:
-            self.image.set_visible(False)
-        self.overlay = None
-        self.lines = LineCollection([], colors="#bbbbbb", linewidths=1.0)
-        ax.add_collection(self.lines)
-        self.texts = []
-        self.labels = []
-        self._boxes = {}
-        self._tint = None
-        self._dark = None
-        self._size = 10.0
-        self.annotate_max = annotate_max
-        if raster:
-            def anchor(_fig, ax=ax):
-                pos = ax.get_position()
-                return (pos.x0 + pos.x1) / 2, pos.y1 + 5 / ax.figure.bbox.height
-
-            self.title = PixelText(ax.figure, 0, 0, title or "", size=TITLE_SIZE, va="bottom", anchor=anchor)
-        else:
-            self.title = ax.set_title(title or "", fontsize=TITLE_SIZE, y=1.0, pad=5)
-        self.colorbar = None
-        if colorbar_ax is not None and raster:
-            self.colorbar = _LightColorbar(colorbar_ax)
-        elif colorbar_ax is not None:
-            self.colorbar = ax.figure.colorbar(self.image, cax=colorbar_ax)
-            self.colorbar.ax.tick_params(labelsize=LABEL_SIZE - 1)
-        self.shape = None
-        self.array = None
-        self._colorbar_key = None
-        self._dirty = False
-        self._signature = None
-        self.static_changed = True  # read and reset by the view: redraw the cached background
-
-    # -- data -------------------------------------------------------------------------------
-    def show(self, array, clim=None, annotate=None, cmap=None, title=None, signed=None):
-        """Show ``array`` (2-D, or (H, W, 3) colour); everything optional keeps its previous value.
-
-        ``clim`` None picks limits from the data (symmetric around zero when ``signed``).
-        ``annotate`` None writes numbers when the grid is small.
-        """
-        arr = np.asarray(array, dtype=float)
-        h, w = arr.shape[:2]
-        signature = (arr.shape, hash(arr.tobytes()), None if clim is None else tuple(float(v) for v in clim),
-                     annotate, cmap, title, signed)
-        if signature == self._signature:
-            return  # nothing to redraw: the cached background stays valid
-        self._signature = signature
-        self.static_changed = True
-        if cmap is not None and cmap != self.image.get_cmap().name:
-            self.image.set_cmap(cmap)
-        self.image.set_data(arr)
-        if arr.ndim == 2:
-            if clim is None:
-                clim = _symmetric_limits(arr) if signed else _limits(arr)
-            self.image.set_clim(*clim)
-        if (h, w) != self.shape:
-            self.image.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
-            self.ax.set_xlim(-0.5, w - 0.5)
-            self.ax.set_ylim(h - 0.5, -0.5)
-            self.shape = (h, w)
-        if title is not None:
-            self.title.set_text(title)
-        if isinstance(self.colorbar, _LightColorbar):
-            self.colorbar.update(self.image)
-        elif self.colorbar is not None:
-            key = (self.image.get_cmap().name, *self.image.get_clim())
-            if key != self._colorbar_key:
-                self.colorbar.update_normal(self.image)
-                self._colorbar_key = key
-        self.array = arr
-        if annotate is None:
-            annotate = max(h, w) <= self.annotate_max
-        self._annotate(arr if (annotate and arr.ndim == 2) else None)
-        self._dirty = True
-
-    def _cell_colours(self):
-        """(h, w, 4) uint8 colours of the cells."""
-        arr = self.array
-        if arr.ndim == 3:
-            rgb = np.clip(arr[..., :3], 0, 1)
-            rgba = np.concatenate([rgb, np.ones((*arr.shape[:2], 1))], axis=-1)
-            return (rgba * 255).astype(np.uint8)
-        return self.image.cmap(self.image.norm(arr), bytes=True)
-
-    def flush(self):
-        """Paint the raster (raster mode only); views call this just before rendering."""
-        if self.raster is None or not self._dirty or self.array is None:
-            return
-        tint_rgba = None
-        if self._tint is not None:
-            mask, color, alpha = self._tint
-            tint_rgba = (*[int(255 * v) for v in matplotlib.colors.to_rgb(color)], int(255 * alpha))
-        self.raster.draw(self._cell_colours(), None if self._tint is None else self._tint[0], tint_rgba,
-                         self.labels, self._dark, self._size, lines=bool(self.labels))
-        self._dirty = False
-
-    def _annotate(self, arr):
-        if arr is None:
-            for t in self.texts:
-                t.set_visible(False)
-            self.lines.set_segments([])
-            self.labels = []
-            return
-        h, w = arr.shape
-        n = h * w
-        # font size from the cell size in points
-        self.ax.apply_aspect()
-        bbox = self.ax.get_position()
-        fig_w, fig_h = self.ax.figure.get_size_inches()
-        cell_pt = min(bbox.width * fig_w * 72 / w, bbox.height * fig_h * 72 / h)
-        labels = [format_value(v) for v in arr.ravel()]
-        longest = max((len(s) for s in labels), default=1)
-        size = float(np.clip(cell_pt * (0.42 if longest <= 2 else 1.25 / max(longest, 1)), 5, 14))
-        rgba = self.image.cmap(self.image.norm(arr))
-        lum = (0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]).ravel()
-        self._dark = lum > 0.5
-        self._size = size
-        self.labels = labels
-        if self.raster is not None:
-            return
-        while len(self.texts) < n:
-            self.texts.append(self.ax.text(0, 0, "", ha="center", va="center", fontsize=10))
-        for i, t in enumerate(self.texts):
-            if i < n:
-                r, c = divmod(i, w)
-                t.set_position((c, r))
-                t.set_text(labels[i])
-                t.set_color("black" if self._dark[i] else "white")
-                t.set_fontsize(size)
-                t.set_visible(True)
-            else:
-                t.set_visible(False)
-        segs = [[(-0.5, y - 0.5), (w - 0.5, y - 0.5)] for y in range(h + 1)]
-        segs += [[(x - 0.5, -0.5), (x - 0.5, h - 0.5)] for x in range(w + 1)]
-        self.lines.set_segments(segs)
-
-    def set_visible(self, visible):
-        """Show or hide the whole panel (axes, raster, colour bar)."""
-        if visible != self.ax.get_visible():
-            self.static_changed = True
-        self.ax.set_visible(visible)
-        if isinstance(self.title, PixelText):
-            self.title.set_visible(visible)
-        if self.raster is not None:
-            self.raster.image.set_visible(visible)
-        if isinstance(self.colorbar, _LightColorbar):
-            self.colorbar.set_visible(visible)
-        elif self.colorbar is not None:
-            self.colorbar.ax.set_visible(visible)
-
-    def set_overlay(self, mask, color="#888888", alpha=0.55):
-        """Tint the cells where ``mask`` is True (e.g. padded zeros); None removes the tint."""
-        if self.raster is not None:
-            tint = None if mask is None else (np.asarray(mask, dtype=bool), color, alpha)
-            old = self._tint
-            same = (tint is None and old is None) or (
-                tint is not None and old is not None and tint[1:] == old[1:]
-                and tint[0].shape == old[0].shape and bool((tint[0] == old[0]).all()))
-            if not same:
-                self._tint = tint
-                self._dirty = True
-                self.static_changed = True
-            return
-        if mask is None:
-            if self.overlay is not None:
-                self.overlay.set_visible(False)
-            return
-        mask = np.asarray(mask, dtype=bool)
-        rgba = np.zeros((*mask.shape, 4))
-        rgba[..., :3] = matplotlib.colors.to_rgb(color)
-        rgba[..., 3] = mask * alpha
-        h, w = mask.shape
-        if self.overlay is None:
-            self.overlay = self.ax.imshow(rgba, interpolation="nearest", zorder=2)
-            self.ax.set_xlim(-0.5, w - 0.5)
-            self.ax.set_ylim(h - 0.5, -0.5)
-        else:
-            self.overlay.set_data(rgba)
-        self.overlay.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
-        self.overlay.set_visible(True)
-
-    # -- highlight boxes ----------------------------------------------------------------------
-    def set_boxes(self, key, boxes, color=HIGHLIGHT, linewidth=3.0, linestyle="-"):
-        """Outline rectangles ``(row, col, height, width)`` (cell units); one pool of patches per key."""
-        pool = self._boxes.setdefault(key, [])
-        boxes = list(boxes or [])
-        while len(pool) < len(boxes):
-            patch = Rectangle((0, 0), 1, 1, fill=False, zorder=5)
-            patch.set_animated(self.raster is not None)  # views redraw only these on a step change
-            self.ax.add_patch(patch)
-            pool.append(patch)
-        for i, patch in enumerate(pool):
-            if i < len(boxes):
-                r, c, hh, ww = boxes[i]
-                patch.set_bounds(c - 0.5, r - 0.5, ww, hh)
-                patch.set_edgecolor(color)
-                patch.set_linewidth(linewidth)
-                patch.set_linestyle(linestyle)
-                patch.set_visible(True)
-            else:
-                patch.set_visible(False)
-
-    def set_window(self, key, rows, cols, color=HIGHLIGHT, linewidth=3.0):
-        """Outline the cells ``rows x cols``: one box when contiguous, one per cell when spread (dilation)."""
-        rows, cols = list(rows), list(cols)
-        if not rows or not cols:
-            self.set_boxes(key, [])
-            return
-        contiguous = (rows == list(range(rows[0], rows[0] + len(rows)))
-                      and cols == list(range(cols[0], cols[0] + len(cols))))
-        if contiguous:
-            self.set_boxes(key, [(rows[0], cols[0], len(rows), len(cols))], color, linewidth)
-        else:
-            if self.shape and max(self.shape) <= 16:
-                self.set_boxes(key, [(r, c, 1, 1) for r in rows for c in cols], color, linewidth)
-            else:  # cells too small to outline one by one: the span of the dilated window
-                self.set_boxes(key, [(rows[0], cols[0], rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)], color,
-                               linewidth, "--")
-
-    def visible_texts(self):
-        """The number labels currently drawn as matplotlib ``Text`` artists (pyplot figures)."""
-        return [t for t in self.texts if t.get_visible()]
-
-
-# --------------------------------------------------------------------------------------------
-# Views for the explorers
-# --------------------------------------------------------------------------------------------
-
-
-class View:
-    """Base class: owns a figure (not known to pyplot) and renders it to PNG bytes.
-
-    Parameters
-    ----------
-    width, height : float
-        Figure size in inches.
-    figure : matplotlib.figure.Figure, optional
-        Draw into this figure instead (the public functions pass a pyplot figure).
-    dpi : float, optional
-        Resolution of the PNG.
-
-    Examples
-    --------
-    >>> view = View(3, 2)
-    >>> view.show_problem("kernel 7 is larger than the padded input 6")
-    >>> view.problem_text.get_visible(), view.to_png()[:4]
-    (True, b'\\x89PNG')
-    """
-
-    def __init__(self, width, height, figure=None, dpi=VIEW_DPI):
-        self.figure = figure if figure is not None else new_figure(width, height, dpi)
-        if figure is not None:
-            figure.set_size_inches(width, height)
-        self.problem_text = self.figure.text(0.5, 0.5, "", ha="center", va="center", fontsize=TITLE_SIZE + 1,
-                                             color="#8b0000", visible=False, wrap=False)
-        self._hidden_by_problem = []
-        self.fast = figure is None
-        self.panels_all = []
-        self.animated_texts = []
-        self.static_dirty = True
-        self._background = None
-
-    def _panel(self, ax, **kwargs):
-        """A :class:`GridPanel` painted in raster mode when the figure is the view's own."""
-        panel = GridPanel(ax, raster=self.fast, **kwargs)
-        self.panels_all.append(panel)
-        return panel
-
-    def _text(self, x, y, text, size=TITLE_SIZE, color="black", ha="center", va="center"):
-        """A one-line figure text: a cached-bitmap :class:`PixelText` in the view's own figure.
-
-        In a pyplot figure (saved at any dpi) it is an ordinary ``Text``; ``_anchor`` then works too.
-        """
-        if self.fast:
-            return PixelText(self.figure, x, y, text, size=size, color=color, ha=ha, va=va)
-        return _AnchoredText(self.figure, x, y, text, ha=ha, va=va, fontsize=size, color=color)
-
-    def _animate(self, text):
-        """Mark a text that changes at every step: redrawn over the cached background."""
-        if self.fast:
-            text.set_animated(True)
-            self.animated_texts.append(text)
-        return text
-
-    def set_text(self, artist, text):
-        """Change a static text, invalidating the cached background only when it really changes."""
-        if artist.get_text() != text:
-            artist.set_text(text)
-            self.static_dirty = True
-
-    def show_problem(self, text):
-        """Hide every axes and write ``text`` in the middle instead of a picture."""
-        self.static_dirty = True
-        for artist in [*self.figure.axes, *self.figure.images, *self.figure.artists]:
-            if artist.get_visible():
-                artist.set_visible(False)
-                self._hidden_by_problem.append(artist)
-        self.problem_text.set_text(_wrap(text, 70))
-        self.problem_text.set_visible(True)
-
-    def clear_problem(self):
-        """Undo :meth:`show_problem` (called by every ``update``)."""
-        if self.problem_text.get_visible():
-            self.static_dirty = True
-        for artist in self._hidden_by_problem:
-            artist.set_visible(True)
-        self._hidden_by_problem = []
-        self.problem_text.set_visible(False)
-
-    def flush(self):
-        """Paint the raster panels (done by :meth:`to_png`; call it before ``savefig`` yourself)."""
-        for panel in self.panels_all:
-            panel.flush()
-
-    def to_png(self) -> bytes:
-        """The figure as PNG bytes.
-
-        Everything that does not move at a step (grids, numbers, titles, colour bars) is drawn once and
-        cached; a step change only restores that background and draws the highlight boxes and the
-        step's texts over it (matplotlib's "blitting").
-        """
-        self.flush()
-        canvas = self.figure.canvas
-        for panel in self.panels_all:
-            if panel.static_changed:
-                self.static_dirty = True
-                panel.static_changed = False
-        if self.static_dirty or self._background is None:
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-            self.static_dirty = False
-        else:
-            canvas.restore_region(self._background)
-        renderer = canvas.get_renderer()
-        for artist in self._animated_artists():
-            if artist.get_visible() and (artist.axes is None or artist.axes.get_visible()):
-                artist.draw(renderer)
-        return encode_png(np.asarray(canvas.buffer_rgba()))
-
-    def _animated_artists(self):
-        patches = [p for panel in self.panels_all for pool in panel._boxes.values() for p in pool
-                   if p.get_animated()]
-        return patches + [t for t in self.animated_texts if not self.problem_text.get_visible()]
-
-    @property
-    def size_px(self):
-        """(width, height) of the PNG in pixels."""
-        return self.figure.canvas.get_width_height()
-
-
-class ConvView(View):
-    """Input (padded, with the window), kernel and output (with the cell being filled) side by side.
-
-    Examples
-    --------
-    >>> from helpers import conv
-    >>> image = np.zeros((6, 6)); image[:, :3] = 10
-    >>> kernel = np.array([[1, 0, -1]] * 3)
-    >>> d = conv.conv_step_details(image, kernel, 0, 1)
-    >>> view = ConvView()
-    >>> view.update(image, kernel, conv.filter2d(image, kernel), d["rows"], d["cols"], (0, 1), d["pad"], d["sum"])
-    >>> view.output.image.get_array().shape, view.sum_text.get_text()
-    ((4, 4), 'sum of products = 30')
-    """
-
-    def __init__(self, figure=None, width=10.0, height=3.9):
-        super().__init__(width, height, figure)
-        fig = self.figure
-        self.input = self._panel(fig.add_axes([0.01, 0.06, 0.34, 0.78]), cmap="gray", title="input")
-        self.kernel = self._panel(fig.add_axes([0.40, 0.30, 0.17, 0.44]), cmap=SIGNED_CMAP, title="kernel")
-        self.output = self._panel(fig.add_axes([0.62, 0.06, 0.30, 0.78]), cmap=SIGNED_CMAP, title="output",
-                                colorbar_ax=fig.add_axes([0.935, 0.10, 0.015, 0.70]))
-        self.times = self._text(0.375, 0.50, "*", size=22)
-        self.equals = self._text(0.595, 0.50, "=", size=22)
-        self.sum_text = self._animate(self._text(0.485, 0.17, "", size=LABEL_SIZE + 1, color=HIGHLIGHT))
-
-    def update(self, image, kernel, output, rows, cols, out_cell, pad=(0, 0, 0, 0), total=None,
-               dilation=1, image_title=None):
-        """Draw one step. ``image`` is the unpadded (H, W) input; ``rows``/``cols`` are padded coordinates."""
-        self.clear_problem()
-        image = np.asarray(image, dtype=float)
-        top, bottom, left, right = pad
-        padded = np.pad(image, ((top, bottom), (left, right))) if any(pad) else image
-        small = max(padded.shape) <= ANNOTATE_MAX
-        lo, hi = _limits(image)
-        self.input.show(padded, clim=(min(lo, 0.0) if any(pad) else lo, hi), annotate=small,
-                        title=image_title or self._input_title(image.shape, padded.shape))
-        if any(pad):
-            mask = np.ones(padded.shape, dtype=bool)
-            mask[top:top + image.shape[0], left:left + image.shape[1]] = False
-            self.input.set_overlay(mask)
-            self.input.set_boxes("image", [(top, left, image.shape[0], image.shape[1])], color="#555555",
-                                 linewidth=1.5, linestyle="--")
-        else:
-            self.input.set_overlay(None)
-            self.input.set_boxes("image", [])
-        self.input.set_window("window", rows, cols)
-        kernel = np.asarray(kernel, dtype=float)
-        kh, kw = kernel.shape
-        span = f", dilation {dilation}" if dilation > 1 else ""
-        self.kernel.show(kernel, clim=_symmetric_limits(kernel), annotate=max(kernel.shape) <= 7,
-                         title=f"kernel {kh} x {kw}{span}")
-        output = np.asarray(output, dtype=float)
-        self.output.show(output, clim=_symmetric_limits(output), annotate=max(output.shape) <= ANNOTATE_MAX,
-                         title=f"output {output.shape[0]} x {output.shape[1]}")
-        self.output.set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)])
-        self.sum_text.set_text("" if total is None else f"sum of products = {format_value(total)}")
-
-    @staticmethod
-    def _input_title(shape, padded_shape):
-        if tuple(shape) == tuple(padded_shape):
-            return f"input {shape[0]} x {shape[1]}"
-        return f"input {shape[0]} x {shape[1]}, padded {padded_shape[0]} x {padded_shape[1]}"
-
-
-class VolumeConvView(View):
-    """An (H, W, 3) input as three slices, one filter's three kernel slices, and up to four output maps.
-
-    Examples
-    --------
-    >>> view = VolumeConvView()
-    >>> x = np.arange(48.0).reshape(4, 4, 3) / 48
-    >>> k = np.ones((3, 3, 3, 2))
-    >>> from helpers import conv
-    >>> out = conv.conv2d(x, k)
-    >>> view.update(x, k, out, [0, 1, 2], [0, 1, 2], (0, 0))
-    >>> sum(ax.get_visible() for ax in view.output_axes)
-    2
-    """
-
-    CHANNEL_CMAPS = ("Reds", "Greens", "Blues")
-    MAX_FILTERS = 4
-
-    def __init__(self, figure=None, width=10.0, height=5.6):
-        super().__init__(width, height, figure)
-        fig = self.figure
-        self.inputs, self.kernels = [], []
-        names = ("red", "green", "blue")
-        for i in range(3):
-            y = 0.68 - i * 0.31
-            self.inputs.append(self._panel(fig.add_axes([0.01, y, 0.25, 0.26]), cmap=self.CHANNEL_CMAPS[i],
-                                         title=f"input: {names[i]}"))
-            self.kernels.append(self._panel(fig.add_axes([0.30, y + 0.02, 0.15, 0.22]), cmap=SIGNED_CMAP,
-                                          title=f"kernel slice {i + 1}"))
-        self.output_panels = []
-        self.output_axes = []
-        for j in range(self.MAX_FILTERS):
-            r, c = divmod(j, 2)
-            ax = fig.add_axes([0.52 + c * 0.245, 0.50 - r * 0.47, 0.22, 0.40])
-            self.output_axes.append(ax)
-            self.output_panels.append(self._panel(ax, cmap=SIGNED_CMAP, title=f"filter {j + 1}"))
-        self.plus = [self._text(0.47, 0.68 - i * 0.31 + 0.13, "+" if i else "", size=18) for i in range(3)]
-        self.sum_text = self._animate(self._text(0.375, 0.015, "", size=LABEL_SIZE, color=HIGHLIGHT,
-                                                 va="bottom"))
-
-    def update(self, image, kernel, output, rows, cols, out_cell, pad=(0, 0, 0, 0), channel_sums=None,
-               total=None):
-        """``image`` (H, W, 3) unpadded, ``kernel`` (kh, kw, 3, F), ``output`` (H', W', F)."""
-        self.clear_problem()
-        image = np.asarray(image, dtype=float)
-        kernel = np.asarray(kernel, dtype=float)
-        output = np.asarray(output, dtype=float)
-        top, bottom, left, right = pad
-        padded = np.pad(image, ((top, bottom), (left, right), (0, 0))) if any(pad) else image
-        small = max(padded.shape[:2]) <= 8
-        lo, hi = _limits(image)
-        mask = None
-        if any(pad):
-            mask = np.ones(padded.shape[:2], dtype=bool)
-            mask[top:top + image.shape[0], left:left + image.shape[1]] = False
-        kmax = _symmetric_limits(kernel[..., 0])
-        for i in range(3):
-            self.inputs[i].show(padded[..., i], clim=(min(lo, 0.0), hi), annotate=small)
-            self.inputs[i].set_overlay(mask)
-            self.inputs[i].set_window("window", rows, cols, linewidth=2.5)
-            self.kernels[i].show(kernel[:, :, i, 0], clim=kmax, annotate=kernel.shape[0] <= 5)
-        f = output.shape[2]
-        for j, panel in enumerate(self.output_panels):
-            panel.set_visible(j < f)
-            if j < f:
-                panel.show(output[:, :, j], clim=_symmetric_limits(output[:, :, j]),
-                           annotate=max(output.shape[:2]) <= 6,
-                           title=f"feature map {j + 1}" + (" (kernel shown)" if j == 0 and f > 1 else ""))
-                panel.set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)], linewidth=2.5)
-        if channel_sums is not None and total is not None:
-            parts = " + ".join(format_value(s) for s in channel_sums)
-            self.sum_text.set_text(f"map 1: {parts} = {format_value(total)}")
-        else:
-            self.sum_text.set_text("")
-
-
-class PoolView(View):
-    """Input with the pooling window, pooled output, shifted input, pooled shifted output (changed cells marked).
-
-    Examples
-    --------
-    >>> from helpers import conv
-    >>> x = np.zeros((4, 4)); x[1, 1] = 9
-    >>> view = PoolView()
-    >>> view.update(x, conv.max_pool2d(x), [0, 1], [0, 1], (0, 0), np.roll(x, 1, axis=1),
-    ...             conv.max_pool2d(np.roll(x, 1, axis=1)))
-    >>> view.panels[3].title.get_text()
-    'shifted: 2 of 4 changed'
-    """
-
-    def __init__(self, figure=None, width=10.5, height=3.3):
-        super().__init__(width, height, figure)
-        fig = self.figure
-        titles = ("input", "pooled", "input shifted", "pooled, shifted")
-        cmaps = ("gray", VALUE_CMAP, "gray", VALUE_CMAP)
-        xs = (0.01, 0.27, 0.51, 0.77)
-        ws = (0.23, 0.20, 0.23, 0.20)
-        self.panels = [self._panel(fig.add_axes([x, 0.05, w, 0.78]), cmap=c, title=t)
-                       for x, w, c, t in zip(xs, ws, cmaps, titles, strict=True)]
-        self.arrow = self._text(0.255, 0.45, "\u2192", size=20)
-        self.arrow2 = self._text(0.755, 0.45, "\u2192", size=20)
-
-    def update(self, image, pooled, rows, cols, out_cell, shifted, shifted_pooled, pad=(0, 0, 0, 0),
-               argmax=None, shift=0, mode="max"):
-        """Draw one step; ``rows``/``cols`` are padded coordinates of the window."""
-        self.clear_problem()
-        image = np.asarray(image, dtype=float)
-        top, _, left, _ = pad
-        lo, hi = _limits(image)
-        small = max(image.shape) <= 12
-        self.panels[0].show(image, clim=(lo, hi), annotate=small, title=f"input {image.shape[0]} x {image.shape[1]}")
-        r0, c0 = rows[0] - top, cols[0] - left
-        self.panels[0].set_boxes("window", [(r0, c0, len(rows), len(cols))])
-        if argmax is not None and mode == "max":
-            ar, ac = argmax
-            self.panels[0].set_boxes("winner", [(r0 + ar, c0 + ac, 1, 1)], color=HIGHLIGHT_2, linewidth=2.5)
-        else:
-            self.panels[0].set_boxes("winner", [])
-        pooled = np.asarray(pooled, dtype=float)
-        shifted_pooled = np.asarray(shifted_pooled, dtype=float)
-        plo, phi = _limits(np.concatenate([pooled.ravel(), shifted_pooled.ravel()]))
-        psmall = max(pooled.shape) <= ANNOTATE_MAX
-        name = "max" if mode == "max" else "average"
-        self.panels[1].show(pooled, clim=(plo, phi), annotate=psmall,
-                            title=f"{name} pooled {pooled.shape[0]} x {pooled.shape[1]}")
-        self.panels[1].set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)])
-        self.panels[2].show(shifted, clim=(lo, hi), annotate=small, title=f"input shifted {shift} px right")
-        self.panels[3].show(shifted_pooled, clim=(plo, phi), annotate=psmall)
-        if pooled.shape == shifted_pooled.shape:
-            changed = ~np.isclose(pooled, shifted_pooled)
-            cells = [(r, c, 1, 1) for r, c in zip(*np.nonzero(changed), strict=True)]
-            big = max(pooled.shape) > 16
-            self.panels[3].set_boxes("changed", [] if big else cells, color=HIGHLIGHT_2, linewidth=2.0)
-            self.panels[3].set_overlay(changed if big else None, color=HIGHLIGHT_2, alpha=0.45)
-            self.set_text(self.panels[3].title, f"shifted: {int(changed.sum())} of {changed.size} changed")
-
-
-class ReceptiveFieldView(View):
-    """The input pixels one output unit sees (2-D) next to the 1-D "tower" of units layer by layer.
-
-    Examples
-    --------
-    >>> view = ReceptiveFieldView()
-    >>> mask = np.zeros(9, dtype=bool); mask[2:7] = True
-    >>> view.update(np.outer(mask, mask), [np.arange(9) < 99, mask[:7], np.array([0, 0, 1, 0, 0]) > 0],
-    ...             [[0.0] * 9, [1.0 + i for i in range(7)], [2.0 + i for i in range(5)]], unit=(2, 2))
-    >>> view.mask_panel.image.get_array().shape
-    (9, 9)
-    """
-
-    def __init__(self, figure=None, width=10.0, height=4.2):
-        super().__init__(width, height, figure)
-        fig = self.figure
-        self.mask_panel = self._panel(fig.add_axes([0.01, 0.05, 0.36, 0.80]), cmap=VALUE_CMAP,
-                                    title="input pixels seen", annotate_max=0)
-        self.tower_ax = fig.add_axes([0.47, 0.14, 0.51, 0.71])
-        ax = self.tower_ax
-        ax.set_axis_off()  # no tick machinery: row names and pixel positions are cheap one-line texts
-        self.tower = ax.scatter([], [], s=40, marker="s", linewidths=0.5, edgecolors="#444444")
-        self.links = LineCollection([], colors="#ff1f5b", linewidths=0.8, alpha=0.5)
-        ax.add_collection(self.links)
-        self.tower_title = self._text(0.725, 0.88, "which units feed the chosen output", va="bottom")
-        self.axis_label = self._text(0.725, 0.01, "position in the input (pixels)", size=LABEL_SIZE, va="bottom")
-        self.labels = []
-        self.ticks = []
-
-    def update(self, mask2d, layer_masks, layer_positions, unit=(0, 0), names=None):
-        """``layer_masks[i]``: bool per unit of layer i (0 = input); ``layer_positions[i]``: their centres."""
-        self.clear_problem()
-        self.static_dirty = True  # the tower's scatter and labels change with every setting
-        mask2d = np.asarray(mask2d, dtype=float)
-        self.mask_panel.show(mask2d, clim=(0, 1), annotate=False,
-                             title=f"input pixels seen by unit {tuple(int(u) for u in unit)}: "
-                                   f"{int(mask2d.sum())}")
-        rows, cols = np.nonzero(mask2d)
-        if rows.size:
-            self.mask_panel.set_boxes("field", [(rows.min(), cols.min(), rows.max() - rows.min() + 1,
-                                                 cols.max() - cols.min() + 1)], linewidth=2)
-        else:
-            self.mask_panel.set_boxes("field", [])
-        n_layers = len(layer_masks)
-        offsets, colours, segs = [], [], []
-        on, off = "#ff1f5b", "#dddddd"
-        for i, (m, pos) in enumerate(zip(layer_masks, layer_positions, strict=True)):
-            y = i
-            for p, flag in zip(pos, m, strict=True):
-                offsets.append((p, y))
-                colours.append(on if flag else off)
-            if i > 0:
-                prev_m, prev_pos = layer_masks[i - 1], layer_positions[i - 1]
-                prev_on = [p for p, f in zip(prev_pos, prev_m, strict=True) if f]
-                here_on = [p for p, f in zip(pos, m, strict=True) if f]
-                if here_on and prev_on:
-                    segs += [[(min(prev_on), y - 1), (min(here_on), y)], [(max(prev_on), y - 1), (max(here_on), y)]]
-        self.tower.set_offsets(np.array(offsets) if offsets else np.zeros((0, 2)))
-        self.tower.set_facecolors(colours if colours else "none")
-        self.links.set_segments(segs)
-        xs = [p for pos in layer_positions for p in pos] or [0]
-        self.tower_ax.set_xlim(min(xs) - 1, max(xs) + 1)
-        self.tower_ax.set_ylim(-0.6, n_layers - 0.4)
-        names = names or (["input"] + [f"layer {i}" for i in range(1, n_layers)])
-        ax = self.tower_ax
-
-        def at(x, y):  # data -> figure fraction, evaluated at draw time (after the limits are set)
-            return lambda fig: tuple(ax.transData.transform((x, y)) / (fig.bbox.width, fig.bbox.height))
-
-        while len(self.labels) < n_layers:
-            self.labels.append(self._text(0, 0, "", size=LABEL_SIZE, ha="right"))
-        for i, t in enumerate(self.labels):
-            t.set_visible(i < n_layers)
-            if i < n_layers:
-                t._anchor = at(min(xs) - 1.2, i)
-                t.set_text(names[i])
-        input_size = len(layer_positions[0]) if layer_positions else 0
-        step = 5 if input_size <= 40 else 10
-        marks = list(range(0, input_size, step))
-        while len(self.ticks) < len(marks):
-            self.ticks.append(self._text(0, 0, "", size=LABEL_SIZE - 1, va="top"))
-        for j, t in enumerate(self.ticks):
-            t.set_visible(j < len(marks))
-            if j < len(marks):
-                t._anchor = at(marks[j], -0.45)
-                t.set_text(str(marks[j]))
-        n_units = max((len(p) for p in layer_positions), default=1)
-        self.tower.set_sizes([float(np.clip(9000 / max(n_units, 1) ** 1.6, 4, 80))])
-
-
-class FeatureMapView(View):
-    """Input image, one feature map (with colour bar) and, for conv layers, the learned filter.
-
-    Examples
-    --------
-    >>> view = FeatureMapView()
-    >>> view.update(np.ones((8, 8, 1)), np.arange(16.0).reshape(4, 4), np.eye(3), "conv 1", 0)
-    >>> view.map_panel.image.get_array().shape, view.filter_ax.get_visible()
-    ((4, 4), True)
-    >>> view.update(np.ones((8, 8, 1)), np.ones((2, 2)), None, "pool 1", 3)
-    >>> view.filter_ax.get_visible()
-    False
-    """
-
-    def __init__(self, figure=None, width=10.0, height=3.6):
-        super().__init__(width, height, figure)
-        fig = self.figure
-        self.input_panel = self._panel(fig.add_axes([0.01, 0.06, 0.28, 0.78]), cmap="gray", title="input",
-                                     annotate_max=0)
-        self.map_panel = self._panel(fig.add_axes([0.33, 0.06, 0.28, 0.78]), cmap=VALUE_CMAP,
-                                   title="feature map", annotate_max=0,
-                                   colorbar_ax=fig.add_axes([0.615, 0.10, 0.012, 0.70]))
-        self.filter_ax = fig.add_axes([0.69, 0.06, 0.25, 0.78])
-        self.filter_panel = self._panel(self.filter_ax, cmap=SIGNED_CMAP, title="filter",
-                                      annotate_max=5, colorbar_ax=fig.add_axes([0.945, 0.10, 0.012, 0.70]))
-
-    def update(self, image, feature_map, kernel, layer_name, channel):
-        """``image`` (H, W, C); ``feature_map`` (h, w); ``kernel`` (kh, kw) or None for pooling layers."""
-        self.clear_problem()
-        image = np.asarray(image, dtype=float)
-        shown = image[..., 0] if image.shape[-1] == 1 else image[..., :3]
-        if shown.ndim == 3:
-            lo, hi = _limits(shown)
-            shown = np.clip((shown - lo) / (hi - lo), 0, 1)
-        self.input_panel.show(shown, title=f"input {image.shape[0]} x {image.shape[1]} x {image.shape[2]}")
-        fmap = np.asarray(feature_map, dtype=float)
-        signed = bool(np.nanmin(fmap) < 0) if fmap.size else False
-        self.map_panel.show(fmap, cmap=SIGNED_CMAP if signed else VALUE_CMAP, signed=signed,
-                            title=f"{layer_name}: channel {channel} ({fmap.shape[0]} x {fmap.shape[1]})")
-        has_kernel = kernel is not None
-        self.filter_panel.set_visible(has_kernel)
-        if has_kernel:
-            k = np.asarray(kernel, dtype=float)
-            self.filter_panel.show(k, clim=_symmetric_limits(k),
-                                   title=f"filter {channel} (input channel 0), {k.shape[0]} x {k.shape[1]}")
-
-
-# --------------------------------------------------------------------------------------------
-# public functions for the notebooks (pyplot figures)
+# the course's figures: public functions for the notebooks (pyplot figures)
 # --------------------------------------------------------------------------------------------
 
 
@@ -1464,8 +471,6 @@ def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, str
     ['3 x 3 x 3 kernel (x 2)', '4 x 4 x 2 output', '6 x 6 x 3 input']
     >>> plt.close(fig)
     """
-    from helpers import shapes
-
     if len(input_shape) != 3:
         raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
     h, w, c = (require_positive_int("input_shape", int(v)) for v in input_shape)
@@ -1621,8 +626,6 @@ def plot_layer_notation(layers, input_shape=(32, 32, 1), per_row=7, save=None):
     ['32x32x1', 'conv 5x5', '28x28x6', 'avg pool 2', '14x14x6']
     >>> plt.close(fig)
     """
-    from helpers import shapes
-
     summary = shapes.summarize(tuple(input_shape), list(layers))
     boxes = [_shape_label(input_shape)] + [_shape_label(r["output_shape"]) for r in summary.rows]
     arrows = [_layer_label(spec) for spec in layers]
@@ -1756,53 +759,17 @@ def _layer_tuple(spec):
 
 
 def receptive_field_tower(layers, input_size, unit):
-    """Per-layer masks and unit centres for the receptive-field tower (input first).
+    """Per-layer masks and unit centres for the receptive-field tower: :func:`helpers.shapes.receptive_field_tower`.
 
-    Parameters
-    ----------
-    layers : sequence of tuples
-        ``(kernel, stride[, dilation])`` per layer (valid padding), as :func:`helpers.shapes.receptive_field`.
-    input_size : int
-        Length of the input axis.
-    unit : int
-        Unit of the last layer.
-
-    Returns
-    -------
-    masks : list of numpy.ndarray of bool
-        For the input and every layer: which of its units feed ``unit``.
-    positions : list of list of float
-        Centre of every unit in input coordinates.
-    sizes : list of int
-        Number of units per layer (input first).
+    Kept here for the figures; ``layers`` may also hold dicts ``{"kernel", "stride", "dilation"}``.
 
     Examples
     --------
     >>> masks, positions, sizes = receptive_field_tower([(3, 1), (3, 1)], 7, 1)
-    >>> sizes, [m.astype(int).tolist() for m in masks][1], positions[2]
-    ([7, 5, 3], [0, 1, 1, 1, 0], [2.0, 3.0, 4.0])
+    >>> sizes, positions[2]
+    ([7, 5, 3], [2.0, 3.0, 4.0])
     """
-    from helpers import shapes
-
-    stack = [_layer_tuple(spec) for spec in layers]
-    sizes = [input_size]
-    for k, s, d in stack:
-        sizes.append(shapes.conv_output_size(sizes[-1], k, stride=s, dilation=d))
-    masks, positions = [], []
-    start, jump = 0.0, 1.0
-    for i, size in enumerate(sizes):
-        if i > 0:
-            k, s, d = stack[i - 1]
-            start = start + (d * (k - 1)) / 2 * jump
-            jump = jump * s
-        positions.append([start + j * jump for j in range(size)])
-        if i == len(sizes) - 1:
-            m = np.zeros(size, dtype=bool)
-            m[unit] = True
-        else:
-            m = np.asarray(shapes.receptive_field_mask(stack[i:], size, unit), dtype=bool)
-        masks.append(m)
-    return masks, positions, sizes
+    return shapes.receptive_field_tower([_layer_tuple(spec) for spec in layers], input_size, unit)
 
 
 def plot_receptive_field(layers, input_size=16, unit=None, save=None):
@@ -1831,18 +798,764 @@ def plot_receptive_field(layers, input_size=16, unit=None, save=None):
     'input pixels seen by unit (2, 2): 25'
     >>> plt.close(fig)
     """
-    from helpers import shapes
-
     input_size = require_positive_int("input_size", input_size)
-    layers = list(layers)
-    layers = [_layer_tuple(spec) for spec in layers]
-    masks, positions, sizes = receptive_field_tower(layers, input_size, 0)
-    unit = sizes[-1] // 2 if unit is None else require_nonneg_int("unit", unit)
-    if unit >= sizes[-1]:
-        raise ValueError(f"unit must be between 0 and {sizes[-1] - 1} (the output has {sizes[-1]} units), got {unit}")
-    masks, positions, sizes = receptive_field_tower(layers, input_size, unit)
-    m = np.asarray(shapes.receptive_field_mask(layers, input_size, unit), dtype=bool)
+    masks, positions, sizes = receptive_field_tower(list(layers), input_size, unit)
+    unit = int(np.flatnonzero(masks[-1])[0])
     view = ReceptiveFieldView(figure=_pyplot_figure((10.0, 4.2)))
-    view.update(np.outer(m, m), masks, positions, unit=(unit, unit))
+    view.update(np.outer(masks[0], masks[0]), masks, positions, unit=(unit, unit))
     return _finish(view.figure, save)
 
+
+def feature_map_grid(maps, max_maps=32, columns=8):
+    """Every channel of a feature map stack as a grid of small pictures, numbered (a figure pyplot does not know).
+
+    Parameters
+    ----------
+    maps : array_like
+        ``(h, w, channels)``.
+    max_maps : int, optional
+        Show at most this many channels (the first ones).
+    columns : int, optional
+        Pictures per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        From :func:`new_figure`: render it with :func:`figure_to_png`.
+
+    Examples
+    --------
+    >>> fig = feature_map_grid(np.random.default_rng(0).random((5, 5, 10)))
+    >>> len(fig.axes), [ax.get_title() for ax in fig.axes][:3]
+    (10, ['0', '1', '2'])
+    """
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have 3 dimensions (h, w, channels), got shape {maps.shape}")
+    n = min(maps.shape[-1], require_positive_int("max_maps", max_maps))
+    cols = min(n, require_positive_int("columns", columns))
+    rows = -(-n // cols)
+    fig = new_figure(1.25 * cols, 1.3 * rows)
+    for i in range(n):
+        ax = fig.add_axes([(i % cols) / cols + 0.005, 1 - (i // cols + 1) / rows + 0.005,
+                           1 / cols - 0.01, 1 / rows - 0.05])
+        ax.set_axis_off()
+        ax.imshow(maps[:, :, i], cmap=VALUE_CMAP, interpolation="nearest")
+        ax.set_title(str(i), fontsize=9, pad=1)
+    return fig
+
+
+class GridPanel:
+    """An axes showing a 2-D array, with numbers in small grids and highlight boxes, updated in place.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    cmap : str, optional
+        Colormap.
+    title : str, optional
+        Axes title.
+    annotate_max : int, optional
+        Write the numbers in the cells when both sides are at most this long.
+    colorbar_ax : matplotlib.axes.Axes, optional
+        Axes for a colour bar (none if omitted).
+    raster : bool, optional
+        Paint cells and numbers with numpy into figure pixels (fast; for figures rendered at their own
+        dpi, as the explorers' views are). ``False`` uses ordinary ``imshow`` and ``Text`` artists, which
+        survive ``savefig(dpi=..., bbox_inches="tight")``. The choice picks the panel's backend once
+        (``helpers._raster.PixelGrid`` or ``ArtistGrid``); every method below works the same with both.
+
+    Whatever changes the picture (:meth:`show`, :meth:`set_title`, :meth:`set_overlay`,
+    :meth:`set_visible`) sets ``static_changed``, which the owning :class:`View` reads (and resets) to
+    know that its cached background is stale; the highlight boxes are drawn over that background.
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 3)
+    >>> panel = GridPanel(fig.add_axes([0.05, 0.05, 0.9, 0.85]), title="input")
+    >>> panel.show(np.arange(9).reshape(3, 3))
+    >>> panel.set_boxes("window", [(0, 0, 2, 2)])
+    >>> panel.labels[:4]
+    ['0', '1', '2', '3']
+    >>> panel.show(np.ones((5, 4)))          # another shape: the same image artist is reused
+    >>> panel.image.get_array().shape
+    (5, 4)
+    """
+
+    def __init__(self, ax, cmap=VALUE_CMAP, title=None, annotate_max=ANNOTATE_MAX, colorbar_ax=None,
+                 raster=False):
+        self.ax = ax
+        ax.set_axis_off()
+        self.image = ax.imshow(np.zeros((2, 2)), cmap=cmap, interpolation="nearest", vmin=0, vmax=1)
+        backend = _raster.PixelGrid if raster else _raster.ArtistGrid
+        self._grid = backend(ax, self.image, title or "", colorbar_ax, self._changed, TITLE_SIZE, LABEL_SIZE,
+                             format_value)
+        self.raster = self._grid if raster else None  #: the pixel backend (its ``image`` is the painted grid)
+        self.title = self._grid.title
+        self.colorbar = self._grid.colorbar
+        self.labels = []  #: the numbers written in the cells ([] when the grid is too big)
+        self.label_dark = None  #: per cell: True when the number is written in black
+        self.label_size = 10.0  #: font size of the numbers, in points
+        self._boxes = {}
+        self.annotate_max = annotate_max
+        self.shape = None
+        self.array = None
+        self._dirty = False
+        self._signature = None
+        self.static_changed = True  # read and reset by the view: redraw the cached background
+
+    @property
+    def texts(self):
+        """The number ``Text`` artists (ordinary panels; a raster panel paints its numbers)."""
+        return self._grid.texts
+
+    @property
+    def lines(self):
+        """The grid lines' ``LineCollection`` (ordinary panels; None in raster mode)."""
+        return self._grid.lines
+
+    @property
+    def overlay(self):
+        """The tint's ``imshow`` artist (ordinary panels, once tinted; None in raster mode)."""
+        return self._grid.overlay
+
+    def _changed(self):
+        self.static_changed = True
+
+    # -- data -------------------------------------------------------------------------------
+    def show(self, array, clim=None, annotate=None, cmap=None, title=None, signed=None):
+        """Show ``array`` (2-D, or (H, W, 3) colour); everything optional keeps its previous value.
+
+        ``clim`` None picks limits from the data (symmetric around zero when ``signed``).
+        ``annotate`` None writes numbers when the grid is small.
+        """
+        arr = np.asarray(array, dtype=float)
+        h, w = arr.shape[:2]
+        signature = (arr.shape, hash(arr.tobytes()), None if clim is None else tuple(float(v) for v in clim),
+                     annotate, cmap, title, signed)
+        if signature == self._signature:
+            return  # nothing to redraw: the cached background stays valid
+        self._signature = signature
+        self.static_changed = True
+        if cmap is not None and cmap != self.image.get_cmap().name:
+            self.image.set_cmap(cmap)
+        self.image.set_data(arr)
+        if arr.ndim == 2:
+            if clim is None:
+                clim = _symmetric_limits(arr) if signed else _limits(arr)
+            self.image.set_clim(*clim)
+        if (h, w) != self.shape:
+            self.image.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+            self.ax.set_xlim(-0.5, w - 0.5)
+            self.ax.set_ylim(h - 0.5, -0.5)
+            self.shape = (h, w)
+        if title is not None:
+            self.title.set_text(title)
+        self._grid.update_colorbar(self.image)
+        self.array = arr
+        if annotate is None:
+            annotate = max(h, w) <= self.annotate_max
+        self._annotate(arr if (annotate and arr.ndim == 2) else None)
+        self._dirty = True
+
+    def cell_colours(self):
+        """(h, w, 4) uint8 colours of the cells."""
+        arr = self.array
+        if arr.ndim == 3:
+            rgb = np.clip(arr[..., :3], 0, 1)
+            rgba = np.concatenate([rgb, np.ones((*arr.shape[:2], 1))], axis=-1)
+            return (rgba * 255).astype(np.uint8)
+        return self.image.cmap(self.image.norm(arr), bytes=True)
+
+    def flush(self):
+        """Paint what changed into the pixels (raster mode; nothing to do otherwise). Views call it before
+        rendering."""
+        if not self._dirty or self.array is None:
+            return
+        self._grid.paint(self)
+        self._dirty = False
+
+    def _annotate(self, arr):
+        if arr is None:
+            self._grid.hide_numbers()
+            self.labels = []
+            return
+        h, w = arr.shape
+        # font size from the cell size in points
+        self.ax.apply_aspect()
+        bbox = self.ax.get_position()
+        fig_w, fig_h = self.ax.figure.get_size_inches()
+        cell_pt = min(bbox.width * fig_w * 72 / w, bbox.height * fig_h * 72 / h)
+        labels = [format_value(v) for v in arr.ravel()]
+        longest = max((len(s) for s in labels), default=1)
+        size = float(np.clip(cell_pt * (0.42 if longest <= 2 else 1.25 / max(longest, 1)), 5, 14))
+        rgba = self.image.cmap(self.image.norm(arr))
+        lum = (0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]).ravel()
+        self.label_dark = lum > 0.5
+        self.label_size = size
+        self.labels = labels
+        self._grid.show_numbers(labels, self.label_dark, size, (h, w))
+
+    def set_title(self, text):
+        """Change the title; the cached picture is redrawn only if the text really changed."""
+        if text != self.title.get_text():
+            self.title.set_text(text)
+            self.static_changed = True
+
+    def set_visible(self, visible):
+        """Show or hide the whole panel (axes, raster, colour bar)."""
+        if visible != self.ax.get_visible():
+            self.static_changed = True
+        self.ax.set_visible(visible)
+        self._grid.set_visible(visible)
+
+    def set_overlay(self, mask, color="#888888", alpha=0.55):
+        """Tint the cells where ``mask`` is True (e.g. padded zeros); None removes the tint."""
+        if self._grid.set_tint(mask, color, alpha):
+            self._dirty = True
+            self.static_changed = True
+
+    # -- highlight boxes ----------------------------------------------------------------------
+    def set_boxes(self, key, boxes, color=HIGHLIGHT, linewidth=3.0, linestyle="-"):
+        """Outline rectangles ``(row, col, height, width)`` (cell units); one pool of patches per key."""
+        pool = self._boxes.setdefault(key, [])
+        boxes = list(boxes or [])
+        while len(pool) < len(boxes):
+            patch = Rectangle((0, 0), 1, 1, fill=False, zorder=5)
+            patch.set_animated(self._grid.animates)  # views redraw only these on a step change
+            self.ax.add_patch(patch)
+            pool.append(patch)
+        for i, patch in enumerate(pool):
+            if i < len(boxes):
+                r, c, hh, ww = boxes[i]
+                patch.set_bounds(c - 0.5, r - 0.5, ww, hh)
+                patch.set_edgecolor(color)
+                patch.set_linewidth(linewidth)
+                patch.set_linestyle(linestyle)
+                patch.set_visible(True)
+            else:
+                patch.set_visible(False)
+
+    def set_window(self, key, rows, cols, color=HIGHLIGHT, linewidth=3.0):
+        """Outline the cells ``rows x cols``: one box when contiguous, one per cell when spread (dilation)."""
+        rows, cols = list(rows), list(cols)
+        if not rows or not cols:
+            self.set_boxes(key, [])
+            return
+        contiguous = (rows == list(range(rows[0], rows[0] + len(rows)))
+                      and cols == list(range(cols[0], cols[0] + len(cols))))
+        if contiguous:
+            self.set_boxes(key, [(rows[0], cols[0], len(rows), len(cols))], color, linewidth)
+        else:
+            if self.shape and max(self.shape) <= 16:
+                self.set_boxes(key, [(r, c, 1, 1) for r in rows for c in cols], color, linewidth)
+            else:  # cells too small to outline one by one: the span of the dilated window
+                self.set_boxes(key, [(rows[0], cols[0], rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)], color,
+                               linewidth, "--")
+
+    def box_patches(self):
+        """Every highlight rectangle of the panel (hidden ones included)."""
+        return [patch for pool in self._boxes.values() for patch in pool]
+
+    def visible_texts(self):
+        """The number labels currently drawn as matplotlib ``Text`` artists (pyplot figures)."""
+        return [t for t in self.texts if t.get_visible()]
+
+
+# --------------------------------------------------------------------------------------------
+# Views for the explorers
+# --------------------------------------------------------------------------------------------
+
+
+class View:
+    """Base class: owns a figure (not known to pyplot) and renders it to PNG bytes.
+
+    Parameters
+    ----------
+    width, height : float
+        Figure size in inches.
+    figure : matplotlib.figure.Figure, optional
+        Draw into this figure instead (the public functions pass a pyplot figure).
+    dpi : float, optional
+        Resolution of the PNG.
+
+    A view picks its backend once: its own figure gets raster panels, bitmap texts and blitting
+    (``helpers._raster.PIXELS``); a pyplot figure gets ordinary artists (``ARTISTS``). Subclasses build
+    their panels with :meth:`_panel` and their texts with :meth:`_text` (texts that change at every
+    step with :meth:`_animate`), then draw in ``update(...)``; :meth:`show` takes the same values as one
+    dict. The cached background is invalidated in one way, :meth:`invalidate`: texts made by :meth:`_text`
+    call it when they change, panels report through their ``static_changed`` flag, and a subclass calls it
+    itself after changing other artists.
+
+    Examples
+    --------
+    >>> view = View(3, 2)
+    >>> view.show_problem("kernel 7 is larger than the padded input 6")
+    >>> view.problem_text.get_visible(), view.to_png()[:4]
+    (True, b'\\x89PNG')
+    """
+
+    def __init__(self, width, height, figure=None, dpi=VIEW_DPI):
+        self.figure = figure if figure is not None else new_figure(width, height, dpi)
+        if figure is not None:
+            figure.set_size_inches(width, height)
+        self.problem_text = self.figure.text(0.5, 0.5, "", ha="center", va="center", fontsize=TITLE_SIZE + 1,
+                                             color="#8b0000", visible=False, wrap=False)
+        self._hidden_by_problem = []
+        self.backend = _raster.PIXELS if figure is None else _raster.ARTISTS
+        self.fast = self.backend.raster
+        self.panels_all = []
+        self.animated_texts = []
+        self.static_dirty = True
+        self._background = None
+
+    def invalidate(self):
+        """The cached background no longer matches the figure: the next :meth:`to_png` redraws everything."""
+        self.static_dirty = True
+
+    def _panel(self, ax, **kwargs):
+        """A :class:`GridPanel` with the view's backend (raster in the view's own figure)."""
+        panel = GridPanel(ax, raster=self.backend.raster, **kwargs)
+        self.panels_all.append(panel)
+        return panel
+
+    def _text(self, x, y, text, size=TITLE_SIZE, color="black", ha="center", va="center"):
+        """A one-line figure text that invalidates the view when it changes.
+
+        A cached-bitmap ``PixelText`` in the view's own figure, an ordinary ``Text`` in a pyplot figure
+        (saved at any dpi); both have ``set_text``, ``set_anchor`` and ``set_visible``.
+        """
+        text = self.backend.text(self.figure, x, y, text, size=size, color=color, ha=ha, va=va)
+        text.on_change = self.invalidate
+        return text
+
+    def _animate(self, text):
+        """Mark a text that changes at every step: redrawn over the cached background (own figure only)."""
+        text.set_animated(self.backend.raster)
+        self.animated_texts.append(text)
+        return text
+
+    def set_text(self, artist, text):
+        """Change a text, invalidating the cached background only when it really changes.
+
+        Texts made by :meth:`_text` and panel titles (:meth:`GridPanel.set_title`) do this by themselves.
+        """
+        if artist.get_text() != text:
+            artist.set_text(text)
+            self.invalidate()
+
+    def show(self, step):
+        """Draw one step from a dict (the plain dict an explorer's compute step returns).
+
+        The keys are the names of ``update``'s parameters; other keys are ignored.
+        """
+        names = _UPDATE_PARAMETERS.get(type(self))
+        if names is None:
+            names = _UPDATE_PARAMETERS[type(self)] = frozenset(inspect.signature(self.update).parameters)
+        self.update(**{key: value for key, value in step.items() if key in names})
+
+    def update(self, *args, **kwargs):  # pragma: no cover - every view defines its own
+        raise NotImplementedError
+
+    def show_problem(self, text):
+        """Hide every axes and write ``text`` in the middle instead of a picture."""
+        self.invalidate()
+        for artist in [*self.figure.axes, *self.figure.images, *self.figure.artists]:
+            if artist.get_visible():
+                artist.set_visible(False)
+                self._hidden_by_problem.append(artist)
+        self.problem_text.set_text(_wrap(text, 70))
+        self.problem_text.set_visible(True)
+
+    def clear_problem(self):
+        """Undo :meth:`show_problem` (called by every ``update``)."""
+        if self.problem_text.get_visible():
+            self.invalidate()
+        for artist in self._hidden_by_problem:
+            artist.set_visible(True)
+        self._hidden_by_problem = []
+        self.problem_text.set_visible(False)
+
+    def flush(self):
+        """Paint the raster panels (done by :meth:`to_png`; call it before ``savefig`` yourself)."""
+        for panel in self.panels_all:
+            panel.flush()
+
+    def to_png(self) -> bytes:
+        """The figure as PNG bytes.
+
+        Everything that does not move at a step (grids, numbers, titles, colour bars) is drawn once and
+        cached; a step change only restores that background and draws the highlight boxes and the
+        step's texts over it (matplotlib's "blitting").
+        """
+        self.flush()
+        canvas = self.figure.canvas
+        for panel in self.panels_all:
+            if panel.static_changed:
+                self.static_dirty = True
+                panel.static_changed = False
+        if self.static_dirty or self._background is None:
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self.static_dirty = False
+        else:
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for artist in self._animated_artists():
+            if artist.get_visible() and (artist.axes is None or artist.axes.get_visible()):
+                artist.draw(renderer)
+        return encode_png(np.asarray(canvas.buffer_rgba()))
+
+    def _animated_artists(self):
+        patches = [p for panel in self.panels_all for p in panel.box_patches() if p.get_animated()]
+        texts = [] if self.problem_text.get_visible() else [t for t in self.animated_texts if t.get_animated()]
+        return patches + texts
+
+    @property
+    def size_px(self):
+        """(width, height) of the PNG in pixels."""
+        return self.figure.canvas.get_width_height()
+
+
+#: Parameter names of each view class's ``update`` (read by :meth:`View.show`).
+_UPDATE_PARAMETERS = {}
+
+
+class ConvView(View):
+    """Input (padded, with the window), kernel and output (with the cell being filled) side by side.
+
+    Examples
+    --------
+    >>> from helpers import conv
+    >>> image = np.zeros((6, 6)); image[:, :3] = 10
+    >>> kernel = np.array([[1, 0, -1]] * 3)
+    >>> d = conv.conv_step_details(image, kernel, 0, 1)
+    >>> view = ConvView()
+    >>> view.update(image, kernel, conv.filter2d(image, kernel), d["rows"], d["cols"], (0, 1), d["pad"], d["sum"])
+    >>> view.output.image.get_array().shape, view.sum_text.get_text()
+    ((4, 4), 'sum of products = 30')
+    """
+
+    def __init__(self, figure=None, width=10.0, height=3.9):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.input = self._panel(fig.add_axes([0.01, 0.06, 0.34, 0.78]), cmap="gray", title="input")
+        self.kernel = self._panel(fig.add_axes([0.40, 0.30, 0.17, 0.44]), cmap=SIGNED_CMAP, title="kernel")
+        self.output = self._panel(fig.add_axes([0.62, 0.06, 0.30, 0.78]), cmap=SIGNED_CMAP, title="output",
+                                colorbar_ax=fig.add_axes([0.935, 0.10, 0.015, 0.70]))
+        self.times = self._text(0.375, 0.50, "*", size=22)
+        self.equals = self._text(0.595, 0.50, "=", size=22)
+        self.sum_text = self._animate(self._text(0.485, 0.17, "", size=LABEL_SIZE + 1, color=HIGHLIGHT))
+
+    def update(self, image, kernel, output, rows, cols, out_cell, pad=(0, 0, 0, 0), total=None,
+               dilation=1, image_title=None):
+        """Draw one step. ``image`` is the unpadded (H, W) input; ``rows``/``cols`` are padded coordinates."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        top, bottom, left, right = pad
+        padded = np.pad(image, ((top, bottom), (left, right))) if any(pad) else image
+        small = max(padded.shape) <= ANNOTATE_MAX
+        lo, hi = _limits(image)
+        self.input.show(padded, clim=(min(lo, 0.0) if any(pad) else lo, hi), annotate=small,
+                        title=image_title or self._input_title(image.shape, padded.shape))
+        if any(pad):
+            mask = np.ones(padded.shape, dtype=bool)
+            mask[top:top + image.shape[0], left:left + image.shape[1]] = False
+            self.input.set_overlay(mask)
+            self.input.set_boxes("image", [(top, left, image.shape[0], image.shape[1])], color="#555555",
+                                 linewidth=1.5, linestyle="--")
+        else:
+            self.input.set_overlay(None)
+            self.input.set_boxes("image", [])
+        self.input.set_window("window", rows, cols)
+        kernel = np.asarray(kernel, dtype=float)
+        kh, kw = kernel.shape
+        span = f", dilation {dilation}" if dilation > 1 else ""
+        self.kernel.show(kernel, clim=_symmetric_limits(kernel), annotate=max(kernel.shape) <= 7,
+                         title=f"kernel {kh} x {kw}{span}")
+        output = np.asarray(output, dtype=float)
+        self.output.show(output, clim=_symmetric_limits(output), annotate=max(output.shape) <= ANNOTATE_MAX,
+                         title=f"output {output.shape[0]} x {output.shape[1]}")
+        self.output.set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)])
+        self.sum_text.set_text("" if total is None else f"sum of products = {format_value(total)}")
+
+    @staticmethod
+    def _input_title(shape, padded_shape):
+        if tuple(shape) == tuple(padded_shape):
+            return f"input {shape[0]} x {shape[1]}"
+        return f"input {shape[0]} x {shape[1]}, padded {padded_shape[0]} x {padded_shape[1]}"
+
+
+class VolumeConvView(View):
+    """An (H, W, 3) input as three slices, one filter's three kernel slices, and up to four output maps.
+
+    Examples
+    --------
+    >>> view = VolumeConvView()
+    >>> x = np.arange(48.0).reshape(4, 4, 3) / 48
+    >>> k = np.ones((3, 3, 3, 2))
+    >>> from helpers import conv
+    >>> out = conv.conv2d(x, k)
+    >>> view.update(x, k, out, [0, 1, 2], [0, 1, 2], (0, 0))
+    >>> sum(ax.get_visible() for ax in view.output_axes)
+    2
+    """
+
+    CHANNEL_CMAPS = ("Reds", "Greens", "Blues")
+    MAX_FILTERS = 4
+
+    def __init__(self, figure=None, width=10.0, height=5.6):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.inputs, self.kernels = [], []
+        names = ("red", "green", "blue")
+        for i in range(3):
+            y = 0.68 - i * 0.31
+            self.inputs.append(self._panel(fig.add_axes([0.01, y, 0.25, 0.26]), cmap=self.CHANNEL_CMAPS[i],
+                                         title=f"input: {names[i]}"))
+            self.kernels.append(self._panel(fig.add_axes([0.30, y + 0.02, 0.15, 0.22]), cmap=SIGNED_CMAP,
+                                          title=f"kernel slice {i + 1}"))
+        self.output_panels = []
+        self.output_axes = []
+        for j in range(self.MAX_FILTERS):
+            r, c = divmod(j, 2)
+            ax = fig.add_axes([0.52 + c * 0.245, 0.50 - r * 0.47, 0.22, 0.40])
+            self.output_axes.append(ax)
+            self.output_panels.append(self._panel(ax, cmap=SIGNED_CMAP, title=f"filter {j + 1}"))
+        self.plus = [self._text(0.47, 0.68 - i * 0.31 + 0.13, "+" if i else "", size=18) for i in range(3)]
+        self.sum_text = self._animate(self._text(0.375, 0.015, "", size=LABEL_SIZE, color=HIGHLIGHT,
+                                                 va="bottom"))
+
+    def update(self, image, kernel, output, rows, cols, out_cell, pad=(0, 0, 0, 0), channel_sums=None,
+               total=None):
+        """``image`` (H, W, 3) unpadded, ``kernel`` (kh, kw, 3, F), ``output`` (H', W', F)."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        kernel = np.asarray(kernel, dtype=float)
+        output = np.asarray(output, dtype=float)
+        top, bottom, left, right = pad
+        padded = np.pad(image, ((top, bottom), (left, right), (0, 0))) if any(pad) else image
+        small = max(padded.shape[:2]) <= 8
+        lo, hi = _limits(image)
+        mask = None
+        if any(pad):
+            mask = np.ones(padded.shape[:2], dtype=bool)
+            mask[top:top + image.shape[0], left:left + image.shape[1]] = False
+        kmax = _symmetric_limits(kernel[..., 0])
+        for i in range(3):
+            self.inputs[i].show(padded[..., i], clim=(min(lo, 0.0), hi), annotate=small)
+            self.inputs[i].set_overlay(mask)
+            self.inputs[i].set_window("window", rows, cols, linewidth=2.5)
+            self.kernels[i].show(kernel[:, :, i, 0], clim=kmax, annotate=kernel.shape[0] <= 5)
+        f = output.shape[2]
+        for j, panel in enumerate(self.output_panels):
+            panel.set_visible(j < f)
+            if j < f:
+                panel.show(output[:, :, j], clim=_symmetric_limits(output[:, :, j]),
+                           annotate=max(output.shape[:2]) <= 6,
+                           title=f"feature map {j + 1}" + (" (kernel shown)" if j == 0 and f > 1 else ""))
+                panel.set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)], linewidth=2.5)
+        if channel_sums is not None and total is not None:
+            parts = " + ".join(format_value(s) for s in channel_sums)
+            self.sum_text.set_text(f"map 1: {parts} = {format_value(total)}")
+        else:
+            self.sum_text.set_text("")
+
+
+class PoolView(View):
+    """Input with the pooling window, pooled output, shifted input, pooled shifted output (changed cells marked).
+
+    Examples
+    --------
+    >>> from helpers import conv
+    >>> x = np.zeros((4, 4)); x[1, 1] = 9
+    >>> view = PoolView()
+    >>> view.update(x, conv.max_pool2d(x), [0, 1], [0, 1], (0, 0), np.roll(x, 1, axis=1),
+    ...             conv.max_pool2d(np.roll(x, 1, axis=1)))
+    >>> view.panels[3].title.get_text()
+    'shifted: 2 of 4 changed'
+    """
+
+    def __init__(self, figure=None, width=10.5, height=3.3):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        titles = ("input", "pooled", "input shifted", "pooled, shifted")
+        cmaps = ("gray", VALUE_CMAP, "gray", VALUE_CMAP)
+        xs = (0.01, 0.27, 0.51, 0.77)
+        ws = (0.23, 0.20, 0.23, 0.20)
+        self.panels = [self._panel(fig.add_axes([x, 0.05, w, 0.78]), cmap=c, title=t)
+                       for x, w, c, t in zip(xs, ws, cmaps, titles, strict=True)]
+        self.arrow = self._text(0.255, 0.45, "\u2192", size=20)
+        self.arrow2 = self._text(0.755, 0.45, "\u2192", size=20)
+
+    def update(self, image, pooled, rows, cols, out_cell, shifted, shifted_pooled, pad=(0, 0, 0, 0),
+               argmax=None, shift=0, mode="max"):
+        """Draw one step; ``rows``/``cols`` are padded coordinates of the window."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        top, _, left, _ = pad
+        lo, hi = _limits(image)
+        small = max(image.shape) <= 12
+        self.panels[0].show(image, clim=(lo, hi), annotate=small, title=f"input {image.shape[0]} x {image.shape[1]}")
+        r0, c0 = rows[0] - top, cols[0] - left
+        self.panels[0].set_boxes("window", [(r0, c0, len(rows), len(cols))])
+        if argmax is not None and mode == "max":
+            ar, ac = argmax
+            self.panels[0].set_boxes("winner", [(r0 + ar, c0 + ac, 1, 1)], color=HIGHLIGHT_2, linewidth=2.5)
+        else:
+            self.panels[0].set_boxes("winner", [])
+        pooled = np.asarray(pooled, dtype=float)
+        shifted_pooled = np.asarray(shifted_pooled, dtype=float)
+        plo, phi = _limits(np.concatenate([pooled.ravel(), shifted_pooled.ravel()]))
+        psmall = max(pooled.shape) <= ANNOTATE_MAX
+        name = "max" if mode == "max" else "average"
+        self.panels[1].show(pooled, clim=(plo, phi), annotate=psmall,
+                            title=f"{name} pooled {pooled.shape[0]} x {pooled.shape[1]}")
+        self.panels[1].set_boxes("cell", [(out_cell[0], out_cell[1], 1, 1)])
+        self.panels[2].show(shifted, clim=(lo, hi), annotate=small, title=f"input shifted {shift} px right")
+        self.panels[3].show(shifted_pooled, clim=(plo, phi), annotate=psmall)
+        if pooled.shape == shifted_pooled.shape:
+            changed = ~np.isclose(pooled, shifted_pooled)
+            cells = [(r, c, 1, 1) for r, c in zip(*np.nonzero(changed), strict=True)]
+            big = max(pooled.shape) > 16
+            self.panels[3].set_boxes("changed", [] if big else cells, color=HIGHLIGHT_2, linewidth=2.0)
+            self.panels[3].set_overlay(changed if big else None, color=HIGHLIGHT_2, alpha=0.45)
+            self.panels[3].set_title(f"shifted: {int(changed.sum())} of {changed.size} changed")
+
+
+class ReceptiveFieldView(View):
+    """The input pixels one output unit sees (2-D) next to the 1-D "tower" of units layer by layer.
+
+    Examples
+    --------
+    >>> view = ReceptiveFieldView()
+    >>> mask = np.zeros(9, dtype=bool); mask[2:7] = True
+    >>> view.update(np.outer(mask, mask), [np.arange(9) < 99, mask[:7], np.array([0, 0, 1, 0, 0]) > 0],
+    ...             [[0.0] * 9, [1.0 + i for i in range(7)], [2.0 + i for i in range(5)]], unit=(2, 2))
+    >>> view.mask_panel.image.get_array().shape
+    (9, 9)
+    """
+
+    def __init__(self, figure=None, width=10.0, height=4.2):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.mask_panel = self._panel(fig.add_axes([0.01, 0.05, 0.36, 0.80]), cmap=VALUE_CMAP,
+                                    title="input pixels seen", annotate_max=0)
+        self.tower_ax = fig.add_axes([0.47, 0.14, 0.51, 0.71])
+        ax = self.tower_ax
+        ax.set_axis_off()  # no tick machinery: row names and pixel positions are cheap one-line texts
+        self.tower = ax.scatter([], [], s=40, marker="s", linewidths=0.5, edgecolors="#444444")
+        self.links = LineCollection([], colors="#ff1f5b", linewidths=0.8, alpha=0.5)
+        ax.add_collection(self.links)
+        self.tower_title = self._text(0.725, 0.88, "which units feed the chosen output", va="bottom")
+        self.axis_label = self._text(0.725, 0.01, "position in the input (pixels)", size=LABEL_SIZE, va="bottom")
+        self.labels = []
+        self.ticks = []
+
+    def update(self, mask2d, layer_masks, layer_positions, unit=(0, 0), names=None):
+        """``layer_masks[i]``: bool per unit of layer i (0 = input); ``layer_positions[i]``: their centres."""
+        self.clear_problem()
+        self.invalidate()  # the tower's scatter, links and limits are not text handles: redraw them
+        mask2d = np.asarray(mask2d, dtype=float)
+        self.mask_panel.show(mask2d, clim=(0, 1), annotate=False,
+                             title=f"input pixels seen by unit {tuple(int(u) for u in unit)}: "
+                                   f"{int(mask2d.sum())}")
+        rows, cols = np.nonzero(mask2d)
+        if rows.size:
+            self.mask_panel.set_boxes("field", [(rows.min(), cols.min(), rows.max() - rows.min() + 1,
+                                                 cols.max() - cols.min() + 1)], linewidth=2)
+        else:
+            self.mask_panel.set_boxes("field", [])
+        n_layers = len(layer_masks)
+        offsets, colours, segs = [], [], []
+        on, off = "#ff1f5b", "#dddddd"
+        for i, (m, pos) in enumerate(zip(layer_masks, layer_positions, strict=True)):
+            y = i
+            for p, flag in zip(pos, m, strict=True):
+                offsets.append((p, y))
+                colours.append(on if flag else off)
+            if i > 0:
+                prev_m, prev_pos = layer_masks[i - 1], layer_positions[i - 1]
+                prev_on = [p for p, f in zip(prev_pos, prev_m, strict=True) if f]
+                here_on = [p for p, f in zip(pos, m, strict=True) if f]
+                if here_on and prev_on:
+                    segs += [[(min(prev_on), y - 1), (min(here_on), y)], [(max(prev_on), y - 1), (max(here_on), y)]]
+        self.tower.set_offsets(np.array(offsets) if offsets else np.zeros((0, 2)))
+        self.tower.set_facecolors(colours if colours else "none")
+        self.links.set_segments(segs)
+        xs = [p for pos in layer_positions for p in pos] or [0]
+        self.tower_ax.set_xlim(min(xs) - 1, max(xs) + 1)
+        self.tower_ax.set_ylim(-0.6, n_layers - 0.4)
+        names = names or (["input"] + [f"layer {i}" for i in range(1, n_layers)])
+        ax = self.tower_ax
+
+        def at(x, y):  # data -> figure fraction, evaluated at draw time (after the limits are set)
+            return lambda fig: tuple(ax.transData.transform((x, y)) / (fig.bbox.width, fig.bbox.height))
+
+        while len(self.labels) < n_layers:
+            self.labels.append(self._text(0, 0, "", size=LABEL_SIZE, ha="right"))
+        for i, t in enumerate(self.labels):
+            t.set_visible(i < n_layers)
+            if i < n_layers:
+                t.set_anchor(at(min(xs) - 1.2, i))
+                t.set_text(names[i])
+        input_size = len(layer_positions[0]) if layer_positions else 0
+        step = 5 if input_size <= 40 else 10
+        marks = list(range(0, input_size, step))
+        while len(self.ticks) < len(marks):
+            self.ticks.append(self._text(0, 0, "", size=LABEL_SIZE - 1, va="top"))
+        for j, t in enumerate(self.ticks):
+            t.set_visible(j < len(marks))
+            if j < len(marks):
+                t.set_anchor(at(marks[j], -0.45))
+                t.set_text(str(marks[j]))
+        n_units = max((len(p) for p in layer_positions), default=1)
+        self.tower.set_sizes([float(np.clip(9000 / max(n_units, 1) ** 1.6, 4, 80))])
+
+
+class FeatureMapView(View):
+    """Input image, one feature map (with colour bar) and, for conv layers, the learned filter.
+
+    Examples
+    --------
+    >>> view = FeatureMapView()
+    >>> view.update(np.ones((8, 8, 1)), np.arange(16.0).reshape(4, 4), np.eye(3), "conv 1", 0)
+    >>> view.map_panel.image.get_array().shape, view.filter_ax.get_visible()
+    ((4, 4), True)
+    >>> view.update(np.ones((8, 8, 1)), np.ones((2, 2)), None, "pool 1", 3)
+    >>> view.filter_ax.get_visible()
+    False
+    """
+
+    def __init__(self, figure=None, width=10.0, height=3.6):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.input_panel = self._panel(fig.add_axes([0.01, 0.06, 0.28, 0.78]), cmap="gray", title="input",
+                                     annotate_max=0)
+        self.map_panel = self._panel(fig.add_axes([0.33, 0.06, 0.28, 0.78]), cmap=VALUE_CMAP,
+                                   title="feature map", annotate_max=0,
+                                   colorbar_ax=fig.add_axes([0.615, 0.10, 0.012, 0.70]))
+        self.filter_ax = fig.add_axes([0.69, 0.06, 0.25, 0.78])
+        self.filter_panel = self._panel(self.filter_ax, cmap=SIGNED_CMAP, title="filter",
+                                      annotate_max=5, colorbar_ax=fig.add_axes([0.945, 0.10, 0.012, 0.70]))
+
+    def update(self, image, feature_map, kernel, layer_name, channel):
+        """``image`` (H, W, C); ``feature_map`` (h, w); ``kernel`` (kh, kw) or None for pooling layers."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        shown = image[..., 0] if image.shape[-1] == 1 else image[..., :3]
+        if shown.ndim == 3:
+            lo, hi = _limits(shown)
+            shown = np.clip((shown - lo) / (hi - lo), 0, 1)
+        self.input_panel.show(shown, title=f"input {image.shape[0]} x {image.shape[1]} x {image.shape[2]}")
+        fmap = np.asarray(feature_map, dtype=float)
+        signed = bool(np.nanmin(fmap) < 0) if fmap.size else False
+        self.map_panel.show(fmap, cmap=SIGNED_CMAP if signed else VALUE_CMAP, signed=signed,
+                            title=f"{layer_name}: channel {channel} ({fmap.shape[0]} x {fmap.shape[1]})")
+        has_kernel = kernel is not None
+        self.filter_panel.set_visible(has_kernel)
+        if has_kernel:
+            k = np.asarray(kernel, dtype=float)
+            self.filter_panel.show(k, clim=_symmetric_limits(k),
+                                   title=f"filter {channel} (input channel 0), {k.shape[0]} x {k.shape[1]}")

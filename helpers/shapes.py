@@ -15,6 +15,7 @@ import html
 import math
 import numbers
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,6 +41,8 @@ __all__ = [
     "conv_multiplications",
     "receptive_field",
     "receptive_field_mask",
+    "receptive_field_tower",
+    "NETWORK_PRESETS",
     "summarize",
     "Summary",
 ]
@@ -50,8 +53,14 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _effective_kernel(kernel_size: int, dilation: int) -> int:
-    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1``."""
+def effective_kernel(kernel_size: int, dilation: int) -> int:
+    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1`` cells from its first tap to its last.
+
+    Examples
+    --------
+    >>> effective_kernel(3, 1), effective_kernel(3, 2)
+    (3, 5)
+    """
     return dilation * (kernel_size - 1) + 1
 
 
@@ -79,6 +88,74 @@ def _amounts(size, ek, stride, padding):
     if padding == "same":
         return _same_amounts(size, ek, stride)
     return (padding, padding)
+
+
+class WindowPlan(NamedTuple):
+    """Where the windows of a kernel (or pooling window) go along one axis; see :func:`window_plan`."""
+
+    before: int  #: zeros added at the top/left
+    after: int  #: zeros added at the bottom/right
+    padded: int  #: length of the padded input
+    span: int  #: effective kernel: cells from the first tap to the last
+    out: int  #: number of windows = output length
+    leftover: int  #: padded cells after the last window (0 when the stride tiles the input)
+
+
+_new_plan = tuple.__new__
+
+
+def window_plan(size, kernel_size, stride=1, padding="valid", dilation=1, *, name="kernel_size", axis="",
+                show_span=False, advice="use a smaller kernel or more padding"):
+    """The one geometry rule of the course: padding, output length and whether the window fits, on one axis.
+
+    Every function that slides a window (the calculators here, :mod:`helpers.conv`, the receptive-field
+    stack, the explorers) asks this function, so the rule and its error message live in one place: a window
+    spanning ``span = dilation * (kernel_size - 1) + 1`` cells fits when ``span <= padded``, and then there
+    are ``(padded - span) // stride + 1`` windows. The arguments must already be validated (whole numbers,
+    padding ``"valid"``, ``"same"`` or an int); this function is on the explorers' fast path.
+
+    Parameters
+    ----------
+    size, kernel_size, stride, dilation : int
+        Input length, window length, step and gap between taps (all >= 1).
+    padding : {"valid", "same"} or int
+        As in :func:`padding_amounts`.
+    name, axis, show_span, advice : str, str, bool, str, optional
+        Wording of the error: ``"{name}{axis} {kernel_size}"``, the effective span in brackets when dilated
+        (always when ``show_span``), then ``"is larger than the padded input{axis} ..."`` and ``advice``.
+
+    Returns
+    -------
+    WindowPlan
+        ``(before, after, padded, span, out, leftover)``.
+
+    Raises
+    ------
+    ValueError
+        When the window is larger than the padded input.
+
+    Examples
+    --------
+    >>> window_plan(32, 5, stride=2)
+    WindowPlan(before=0, after=0, padded=32, span=5, out=14, leftover=1)
+    >>> window_plan(6, 3, stride=2, padding="same")
+    WindowPlan(before=0, after=1, padded=7, span=3, out=3, leftover=0)
+    >>> window_plan(5, 7, name="kernel", axis=" height")
+    Traceback (most recent call last):
+    ...
+    ValueError: kernel height 7 is larger than the padded input height 5 (size 5 + 2*0 padding); use a smaller kernel or more padding
+    """
+    span = effective_kernel(kernel_size, dilation)
+    before, after = _amounts(size, span, stride, padding)
+    padded = size + before + after
+    if span > padded:  # only "valid" or an int can get here: "same" always makes room
+        dilated = f" (effective {span} with dilation {dilation})" if show_span or dilation > 1 else ""
+        raise ValueError(
+            f"{name}{axis} {kernel_size}{dilated} is larger than the padded input{axis} {padded} "
+            f"(size {size} + 2*{before} padding); {advice}"
+        )
+    fits, leftover = divmod(padded - span, stride)
+    return _new_plan(WindowPlan, (before, after, padded, span, fits + 1, leftover))  # tuple.__new__: no Python frame
 
 
 def padding_amounts(size, kernel_size, stride=1, padding="valid", dilation=1):
@@ -116,43 +193,18 @@ def padding_amounts(size, kernel_size, stride=1, padding="valid", dilation=1):
     (0, 0)
     """
     size, kernel_size, stride, padding, dilation = _check_axis(size, kernel_size, stride, padding, dilation)
-    return _amounts(size, _effective_kernel(kernel_size, dilation), stride, padding)
+    return _amounts(size, effective_kernel(kernel_size, dilation), stride, padding)
 
 
 def _axis_plan(size, kernel_size, stride, padding, dilation):
-    """Validate, then return a dict with everything the one-axis functions report.
+    """Validate, then plan the axis with :func:`window_plan`; returns ``(size, kernel_size, stride, padding,
+    dilation, plan)``, the arguments normalised.
 
-    Raises ValueError when the (dilated) kernel does not fit the padded input.
+    Raises ValueError (from :func:`window_plan`) when the (dilated) kernel does not fit the padded input.
     """
     size, kernel_size, stride, padding, dilation = _check_axis(size, kernel_size, stride, padding, dilation)
-    ek = _effective_kernel(kernel_size, dilation)
-    before, after = _amounts(size, ek, stride, padding)
-    if padding == "same":
-        out = -(-size // stride)
-    else:
-        p = before
-        padded = size + 2 * p
-        if ek > padded:
-            raise ValueError(
-                f"kernel_size {kernel_size} (effective {ek} with dilation {dilation}) is larger than the "
-                f"padded input {padded} (size {size} + 2*{p} padding); use a smaller kernel or more padding"
-            )
-        out = (padded - ek) // stride + 1
-    padded = size + before + after
-    leftover = (padded - ek) % stride
-    return {
-        "size": size,
-        "kernel_size": kernel_size,
-        "stride": stride,
-        "padding": padding,
-        "dilation": dilation,
-        "ek": ek,
-        "before": before,
-        "after": after,
-        "padded": padded,
-        "out": out,
-        "leftover": leftover,
-    }
+    return size, kernel_size, stride, padding, dilation, window_plan(size, kernel_size, stride, padding, dilation,
+                                                                     show_span=True)
 
 
 def conv_output_size(size, kernel_size, stride=1, padding="valid", dilation=1):
@@ -203,7 +255,7 @@ def conv_output_size(size, kernel_size, stride=1, padding="valid", dilation=1):
     >>> conv_output_size(7, 3, dilation=2)   # effective kernel 5
     3
     """
-    return _axis_plan(size, kernel_size, stride, padding, dilation)["out"]
+    return _axis_plan(size, kernel_size, stride, padding, dilation)[5].out
 
 
 def _fmt_number(value: Fraction) -> str:
@@ -240,30 +292,30 @@ def explain_conv_output_size(size, kernel_size, stride=1, padding="valid", dilat
     (9 + 2*0 - 5) / 1 + 1 = 5
     the stride tiles the input evenly: the last window ends exactly at the last row/column
     """
-    plan = _axis_plan(size, kernel_size, stride, padding, dilation)
-    size, k, s, d, ek, out = (plan[key] for key in ("size", "kernel_size", "stride", "dilation", "ek", "out"))
+    size, k, s, padding, d, plan = _axis_plan(size, kernel_size, stride, padding, dilation)
+    ek, out = plan.span, plan.out
     lines = []
     if d > 1:
         lines.append(f"effective kernel = {d}*({k} - 1) + 1 = {ek}")
-    if plan["padding"] == "same":
-        total = plan["before"] + plan["after"]
+    if padding == "same":
+        total = plan.before + plan.after
         lines.append(f"same padding: output = ceil({size} / {s}) = {out}")
         lines.append(
             f"zeros needed = max(({out} - 1)*{s} + {ek} - {size}, 0) = {total}: "
-            f"{plan['before']} before (top/left), {plan['after']} after (bottom/right)"
+            f"{plan.before} before (top/left), {plan.after} after (bottom/right)"
         )
     else:
-        p = plan["before"]
+        p = plan.before
         exact = Fraction(size + 2 * p - ek, s) + 1
         text = f"({size} + 2*{p} - {ek}) / {s} + 1 = {_fmt_number(exact)}"
         if exact.denominator != 1:
             text += f" -> {out}"
         lines.append(text)
-    if plan["leftover"]:
-        same = plan["padding"] == "same"
+    if plan.leftover:
+        same = padding == "same"
         tail = " (same padding adds no zeros here)" if same else f"; Keras floors to {out}"
         lines.append(
-            f"the stride does not tile the input: the last {plan['leftover']} row(s)/column(s) "
+            f"the stride does not tile the input: the last {plan.leftover} row(s)/column(s) "
             f"are never covered{tail}"
         )
     else:
@@ -296,7 +348,7 @@ def tiles_evenly(size, kernel_size, stride=1, padding="valid", dilation=1):
     >>> tiles_evenly(32, 5, stride=2, padding="same")
     True
     """
-    return _axis_plan(size, kernel_size, stride, padding, dilation)["leftover"] == 0
+    return _axis_plan(size, kernel_size, stride, padding, dilation)[5].leftover == 0
 
 
 def pool_output_size(size, pool_size=2, stride=None, padding="valid"):
@@ -580,10 +632,69 @@ def receptive_field(layers):
     rows = []
     r, j = 1, 1
     for i, (k, s, d) in enumerate(_check_stack(layers), start=1):
-        r = r + (_effective_kernel(k, d) - 1) * j
+        r = r + (effective_kernel(k, d) - 1) * j
         j = j * s
         rows.append({"layer": i, "kernel": k, "stride": s, "dilation": d, "receptive_field": r, "jump": j})
     return rows
+
+
+def stack_sizes(layers, input_size):
+    """Length of the input and of every layer's output for a stack of valid-padding layers (one axis).
+
+    Each layer goes through :func:`window_plan`, so a layer that does not fit raises the same message as
+    everywhere else, prefixed with the layer.
+
+    Parameters
+    ----------
+    layers : sequence of tuples
+        ``(kernel, stride)`` or ``(kernel, stride, dilation)`` per layer, input first.
+    input_size : int
+        Length of the input axis.
+
+    Returns
+    -------
+    list of int
+        ``[input_size, size after layer 1, ...]``.
+
+    Examples
+    --------
+    >>> stack_sizes([(3, 1), (3, 2)], 9)
+    [9, 7, 3]
+    >>> stack_sizes([(3, 2), (3, 1)], 6)
+    Traceback (most recent call last):
+    ...
+    ValueError: the stack does not fit an input of size 6: layer 2: kernel 3 is larger than the padded input 2 (size 2 + 2*0 padding); use fewer or smaller layers
+    """
+    return _stack_sizes(_check_stack(layers), require_positive_int("input_size", input_size))
+
+
+def _stack_sizes(stack, input_size):
+    sizes = [input_size]
+    for i, (k, s, d) in enumerate(stack, start=1):
+        try:
+            sizes.append(window_plan(sizes[-1], k, s, "valid", d, name="kernel",
+                                     advice="use fewer or smaller layers").out)
+        except ValueError as exc:
+            raise ValueError(f"the stack does not fit an input of size {input_size}: layer {i}: {exc}") from None
+    return sizes
+
+
+def _check_unit(unit, units):
+    if not _is_int(unit):
+        raise TypeError(f"unit must be a whole number >= 0, got {unit!r} ({type(unit).__name__})")
+    if not 0 <= unit < units:
+        raise ValueError(f"unit must be between 0 and {units - 1} (the last layer has {units} units), got {unit}")
+    return int(unit)
+
+
+def _mask(stack, input_size, unit):
+    """Input positions feeding ``unit`` of the last layer (validated arguments)."""
+    idx = np.array([unit])
+    for k, s, d in reversed(stack):
+        idx = np.unique((idx[:, None] * s + np.arange(k)[None, :] * d).ravel())
+    mask = np.zeros(input_size, dtype=bool)
+    mask[idx] = True
+    return mask
 
 
 def receptive_field_mask(layers, input_size, unit):
@@ -615,25 +726,103 @@ def receptive_field_mask(layers, input_size, unit):
     """
     stack = _check_stack(layers)
     input_size = require_positive_int("input_size", input_size)
-    if not _is_int(unit):
+    if not _is_int(unit):  # before the sizes, as the message is about the argument
         raise TypeError(f"unit must be a whole number >= 0, got {unit!r} ({type(unit).__name__})")
-    n = input_size
-    for i, (k, s, d) in enumerate(stack, start=1):
-        ek = _effective_kernel(k, d)
-        if ek > n:
-            raise ValueError(
-                f"the stack does not fit an input of size {input_size}: layer {i} (kernel {k}, dilation {d}, "
-                f"effective {ek}) is larger than its input of size {n}"
-            )
-        n = (n - ek) // s + 1
-    if not 0 <= unit < n:
-        raise ValueError(f"unit must be between 0 and {n - 1} (the last layer has {n} units), got {unit}")
-    idx = np.array([int(unit)])
-    for k, s, d in reversed(stack):
-        idx = np.unique((idx[:, None] * s + np.arange(k)[None, :] * d).ravel())
-    mask = np.zeros(input_size, dtype=bool)
-    mask[idx] = True
-    return mask
+    sizes = _stack_sizes(stack, input_size)
+    return _mask(stack, input_size, _check_unit(unit, sizes[-1]))
+
+
+def receptive_field_tower(layers, input_size, unit=None):
+    """Per-layer masks and unit centres for the receptive-field "tower" picture (input first).
+
+    Parameters
+    ----------
+    layers : sequence of tuples
+        ``(kernel, stride[, dilation])`` per layer (valid padding), as :func:`receptive_field`.
+    input_size : int
+        Length of the input axis.
+    unit : int, optional
+        Unit of the last layer; the middle one by default.
+
+    Returns
+    -------
+    masks : list of numpy.ndarray of bool
+        For the input and every layer: which of its units feed ``unit`` (``masks[0]`` is
+        :func:`receptive_field_mask`).
+    positions : list of list of float
+        Centre of every unit in input coordinates.
+    sizes : list of int
+        Number of units per layer (input first), as :func:`stack_sizes`.
+
+    Examples
+    --------
+    >>> masks, positions, sizes = receptive_field_tower([(3, 1), (3, 1)], 7, 1)
+    >>> sizes, [m.astype(int).tolist() for m in masks][1], positions[2]
+    ([7, 5, 3], [0, 1, 1, 1, 0], [2.0, 3.0, 4.0])
+    """
+    stack = _check_stack(layers)
+    sizes = _stack_sizes(stack, require_positive_int("input_size", input_size))
+    unit = sizes[-1] // 2 if unit is None else _check_unit(unit, sizes[-1])
+    masks, positions = [], []
+    start, jump = 0.0, 1.0
+    for i, size in enumerate(sizes):
+        if i > 0:
+            k, s, d = stack[i - 1]
+            start = start + (effective_kernel(k, d) - 1) / 2 * jump
+            jump = jump * s
+        positions.append([start + j * jump for j in range(size)])
+        masks.append(_mask(stack[i:], size, unit))
+    return masks, positions, sizes
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Published networks as layer specs
+# ----------------------------------------------------------------------------------------------------------
+
+_LENET5 = [
+    {"type": "Conv2D", "filters": 6, "kernel_size": 5, "activation": "tanh"},
+    {"type": "AveragePooling2D", "pool_size": 2},
+    {"type": "Conv2D", "filters": 16, "kernel_size": 5, "activation": "tanh"},
+    {"type": "AveragePooling2D", "pool_size": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 120, "activation": "tanh"},
+    {"type": "Dense", "units": 84, "activation": "tanh"},
+    {"type": "Dense", "units": 10, "activation": "softmax"},
+]
+_ALEXNET = [
+    {"type": "Conv2D", "filters": 96, "kernel_size": 11, "strides": 4, "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
+    {"type": "Conv2D", "filters": 256, "kernel_size": 5, "padding": "same", "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
+    {"type": "Conv2D", "filters": 384, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "Conv2D", "filters": 384, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "Conv2D", "filters": 256, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 4096, "activation": "relu"},
+    {"type": "Dense", "units": 4096, "activation": "relu"},
+    {"type": "Dense", "units": 1000, "activation": "softmax"},
+]
+
+
+def _vgg16():
+    spec = []
+    for filters, convs in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+        spec += [{"type": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same",
+                  "activation": "relu"}] * convs
+        spec.append({"type": "MaxPooling2D", "pool_size": 2})
+    return spec + [{"type": "Flatten"}, {"type": "Dense", "units": 4096, "activation": "relu"},
+                   {"type": "Dense", "units": 4096, "activation": "relu"},
+                   {"type": "Dense", "units": 1000, "activation": "softmax"}]
+
+
+#: Published networks as :func:`summarize` specs: name -> (input shape, layer specs). The layer stack
+#: calculator offers them as presets and ``tools/make_images.py`` draws them.
+NETWORK_PRESETS = {
+    "LeNet-5 (32x32x1)": ((32, 32, 1), _LENET5),
+    "AlexNet": ((227, 227, 3), _ALEXNET),
+    "VGG-16": ((224, 224, 3), _vgg16()),
+}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -850,7 +1039,7 @@ def _conv_axes(i, ltype, shape, kw):
 
 
 def _layer_axis(size, k, s, padding, d, axis):
-    ek = _effective_kernel(k, d)
+    ek = effective_kernel(k, d)
     if padding == "valid" and ek > size:
         dil = f" (effective {ek} with dilation {d})" if d > 1 else ""
         raise ValueError(

@@ -139,7 +139,7 @@ def test_conv2d_equals_independent_formula(cfg):
 @given(conv_configs())
 def test_conv2d_with_tiny_blocks_on_three_threads_equals_naive(cfg):
     """Blocks of a few rows, halved tails and a shared queue on three threads, even for small inputs."""
-    import helpers.conv as hc
+    import helpers._fastconv as hc
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(hc, "_BLOCK_ROWS", 5)
@@ -159,7 +159,7 @@ def test_conv2d_with_tiny_blocks_on_three_threads_equals_naive(cfg):
     ],
 )
 def test_conv2d_big_inputs_take_the_threaded_path_and_stay_exact(shape, kernel_shape, options):
-    import helpers.conv as hc
+    import helpers._fastconv as hc
 
     rng = np.random.default_rng(7)
     x = rng.normal(size=shape)
@@ -200,7 +200,7 @@ def test_padded_scratch_buffer_is_cleaned_when_the_padding_changes(keep_bytes):
     # Both calls pad into a (2, 12, 12, 3) buffer: 10 + 1 + 1 and 8 + 2 + 2. The second call's border is
     # wider, so rows and columns the first call filled with image values must become zeros again. With a
     # small keep limit the buffers are not kept at all (a fresh one each call).
-    import helpers.conv as hc
+    import helpers._fastconv as hc
 
     rng = np.random.default_rng(11)
     k = rng.normal(size=(3, 3, 3, 2))
@@ -220,7 +220,7 @@ def test_padded_scratch_buffer_is_cleaned_when_the_padding_changes(keep_bytes):
 
 @pytest.mark.parametrize("parts", [1, 2, 3, 7])
 def test_padding_copy_fills_exactly_the_rows_asked_for(parts):
-    import helpers.conv as hc
+    import helpers._fastconv as hc
 
     rng = np.random.default_rng(parts)
     x = rng.normal(size=(3, 5, 4, 2)) + 10  # no zeros inside the images

@@ -21,13 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helpers import data, plotting, shapes  # noqa: E402
-from helpers.explorers import NETWORK_PRESETS  # noqa: E402
 
 IMAGES = ROOT / "images"
 VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
-# The classic networks' layer specs are defined once, in helpers.explorers (the calculator's presets).
-LENET_SHAPE, LENET = NETWORK_PRESETS["LeNet-5 (32x32x1)"]
-VGG16_SHAPE, VGG16 = NETWORK_PRESETS["VGG-16"]
+# The classic networks' layer specs are defined once, in helpers.shapes (also the layer calculator's presets).
+LENET_SHAPE, LENET = shapes.NETWORK_PRESETS["LeNet-5 (32x32x1)"]
+VGG16_SHAPE, VGG16 = shapes.NETWORK_PRESETS["VGG-16"]
 
 
 def _grid():
