@@ -35,9 +35,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
 
-from helpers import _raster, shapes
+from helpers import _raster, _style, shapes
 from helpers._raster import PixelText  # noqa: F401 - importable from here as before
-from helpers._style import use_course_style
 from helpers._validate import require_choice, require_positive_int
 
 __all__ = [
@@ -70,6 +69,29 @@ __all__ = [
     "VALUE_CMAP",
 ]
 
+
+def use_course_style(retina=True) -> None:
+    """Set the course's figure style: 12 pt text, 11 pt legends, sharp (retina) inline figures.
+
+    Every notebook's setup cell calls it. Outside IPython it only sets matplotlib's ``rcParams``; in a
+    notebook, inline figures are rendered at twice their resolution and shown at their normal size, as
+    palette PNGs so they stay small on disk (see :mod:`helpers._style`).
+
+    Parameters
+    ----------
+    retina : bool, optional
+        Render inline figures at twice their resolution.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with matplotlib.rc_context():
+    ...     use_course_style()
+    ...     matplotlib.rcParams["font.size"]
+    12.0
+    """
+    _style.use_course_style(retina)
+
 #: Colour of the sliding window and of the output cell being filled.
 HIGHLIGHT = "#ff1f5b"
 #: Second highlight colour (the max-pooling winner, the changed cells).
@@ -81,7 +103,7 @@ VALUE_CMAP = "viridis"
 #: Resolution of the explorers' figures; small enough to render in a few tens of milliseconds.
 VIEW_DPI = 72
 TITLE_SIZE = 13
-LABEL_SIZE = 11
+LABEL_SIZE = 12
 ANNOTATE_MAX = 10
 
 
@@ -567,7 +589,7 @@ def plot_pooling(image, pool_size=2, stride=None, padding="valid", mode="max", r
 
 
 def _layer_label(spec):
-    """Arrow label for one layer spec: "conv 5x5", "pool 2", "dense", ..."""
+    """Arrow label for one layer spec: "conv 5x5", "max pool 3x3 /2", "dense", ..."""
     t = spec.get("type", "?")
     k = spec.get("kernel_size")
     if isinstance(k, (tuple, list)):
@@ -582,7 +604,9 @@ def _layer_label(spec):
     if t in ("MaxPooling2D", "AveragePooling2D"):
         p = spec.get("pool_size", 2)
         p = p[0] if isinstance(p, (tuple, list)) else p
-        return ("max " if t.startswith("Max") else "avg ") + f"pool {p}"
+        s = spec.get("strides") or p  # Keras: the stride defaults to the pool size
+        s = s[0] if isinstance(s, (tuple, list)) else s
+        return ("max " if t.startswith("Max") else "avg ") + f"pool {p}x{p} /{s}"
     if t == "GlobalAveragePooling2D":
         return "global avg"
     if t == "Flatten":
@@ -623,7 +647,7 @@ def plot_layer_notation(layers, input_shape=(32, 32, 1), per_row=7, save=None):
     ...          {"type": "AveragePooling2D", "pool_size": 2}]
     >>> fig = plot_layer_notation(lenet, (32, 32, 1))
     >>> [t.get_text() for t in fig.axes[0].texts]
-    ['32x32x1', 'conv 5x5', '28x28x6', 'avg pool 2', '14x14x6']
+    ['32x32x1', 'conv 5x5', '28x28x6', 'avg pool 2x2 /2', '14x14x6']
     >>> plt.close(fig)
     """
     summary = shapes.summarize(tuple(input_shape), list(layers))

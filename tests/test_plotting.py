@@ -90,7 +90,7 @@ def test_plot_convolution_step_shows_the_sum():
 def test_layer_notation_labels_follow_the_shapes():
     fig = plotting.plot_layer_notation(LENET, (32, 32, 1))
     texts = [t.get_text() for t in fig.axes[0].texts]
-    for label in ("32x32x1", "28x28x6", "14x14x6", "10x10x16", "5x5x16", "400", "10", "conv 5x5", "avg pool 2"):
+    for label in ("32x32x1", "28x28x6", "14x14x6", "10x10x16", "5x5x16", "400", "10", "conv 5x5", "avg pool 2x2 /2"):
         assert label in texts
 
 
