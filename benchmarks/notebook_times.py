@@ -6,7 +6,7 @@ Usage::
     python benchmarks/notebook_times.py 07 09      # only these
 
 Notebooks run on copies, so the committed files are untouched. The budgets (2-core laptop, under nbval) are
-60 s for 00-06 and 90 s for 07-11; the script marks each line against its budget.
+60 s for 00-06 and 90 s for 07 onwards; the script marks each line against its budget.
 """
 
 from __future__ import annotations

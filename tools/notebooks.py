@@ -60,18 +60,18 @@ COURSE = [
     ("06_pooling", "Pooling", "Max and average pooling, translation invariance and global average pooling."),
     ("07_backpropagation", "Backpropagation through convolution",
      "Derive, write and check the backward pass of convolution and pooling; one training step by hand."),
-    ("07_lenet5", "LeNet-5", "Build, count and train the first classic CNN on handwritten digits."),
-    ("08_alexnet_and_vgg", "AlexNet and VGG-16",
-     "Where parameters and work live in deep classic networks; train a small VGG."),
+    ("08_lenet5", "LeNet-5", "Build, count and train LeNet-5, the classic CNN of 1998, on handwritten digits."),
+    ("09_alexnet_and_vgg", "AlexNet and VGG-16",
+     "Where parameters and work live in deep classic networks; two 3x3 against one 5x5, measured on digits."),
     ("10_batch_normalization", "Batch normalization",
      "Per-channel statistics, gamma and beta, moving averages, training vs inference, frozen layers; measured."),
-    ("09_residual_networks", "Residual networks",
+    ("11_residual_networks", "Residual networks",
      "Why very deep plain networks degrade and how shortcuts fix it; ResNet-50 from blocks."),
-    ("10_inception_and_efficient_convolutions", "Inception and efficient convolutions",
+    ("12_inception_and_efficient_convolutions", "Inception and efficient convolutions",
      "1x1 bottlenecks, Inception modules, grouped and depthwise-separable convolutions."),
     ("13_modern_efficient_cnns", "Modern efficient CNNs",
      "MobileNet, MobileNetV2 and EfficientNet from their blocks: separable convolutions, inverted residuals, scaling."),
-    ("11_transfer_learning", "Transfer learning",
+    ("14_transfer_learning", "Transfer learning",
      "Pre-train, freeze, fine-tune: learn a new task from a few labelled examples."),
 ]
 
@@ -596,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["generate", "normalize", "execute", "check", "toc", "student",
                                             "release"])
-    parser.add_argument("notebooks", nargs="*", help="notebook numbers or name prefixes, e.g. 03 07_lenet5 "
+    parser.add_argument("notebooks", nargs="*", help="notebook numbers or name prefixes, e.g. 03 08_lenet5 "
                                                      "(student: IN OUT; release: DIR then notebooks)")
     parser.add_argument("--force", action="store_true", help="overwrite student notebooks even if changed")
     args = parser.parse_args(argv)
