@@ -37,7 +37,8 @@ def test_requirements_are_pinned_exactly():
     assert "-e ." in reqs, "requirements.txt installs the helpers package (-e .)"
     for ln in reqs:
         if ln != "-e .":
-            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+", ln), f"not an exact pin: {ln}"
+            # an exact pin, with an environment marker where the lock differs by Python version or platform
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+( ; [a-z_]+ .+)?", ln), f"not an exact pin: {ln}"
     names = {ln.split("==")[0].lower() for ln in reqs}
     for needed in ("tensorflow", "keras", "numpy", "jupyterlab", "ipywidgets", "nbval", "pytest", "hypothesis",
                    "ruff", "matplotlib", "scikit-image", "scikit-learn"):
