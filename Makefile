@@ -47,7 +47,7 @@ check-python:
 	@$(CHECK_PYTHON)
 
 # Install only when requirements.txt or pyproject.toml changed (the stamp is newer otherwise).
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json
 	@test -x $(BIN)/python || { $(CHECK_PYTHON) && $(PYTHON) -m venv $(VENV); }
 	@$(BIN)/python tools/check_python.py
 ifeq ($(INSTALLER),uv)
@@ -55,6 +55,9 @@ ifeq ($(INSTALLER),uv)
 else
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
 endif
+	@# a quiet JupyterLab: no "notified about official Jupyter news?" prompt over the first lesson
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
 venv: $(STAMP)

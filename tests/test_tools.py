@@ -199,3 +199,11 @@ def test_make_notebooks_passes_force_through():
     dry = subprocess.run(["make", "-n", "notebooks", "NB=03", "STAMP=Makefile"], cwd=ROOT, capture_output=True,
                          text=True)
     assert "--force" not in dry.stdout
+
+
+def test_make_lab_installs_settings_that_keep_jupyterlab_quiet():
+    overrides = json.loads((ROOT / "tools" / "jupyterlab-overrides.json").read_text())
+    news = overrides["@jupyterlab/apputils-extension:notification"]
+    assert news["fetchNews"] == "false" and news["checkForUpdates"] is False
+    makefile = (ROOT / "Makefile").read_text()
+    assert "share/jupyter/lab/settings/overrides.json" in makefile
