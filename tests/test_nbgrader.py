@@ -66,6 +66,7 @@ def _solved(released, source, grade_ids):
     return nb
 
 
+@pytest.mark.timeout(900)  # the first test also builds the course (generate_assignment for two lessons)
 @pytest.mark.parametrize("stem", STEMS)
 def test_release_hides_solutions_and_keeps_the_course_stubs(course, stem):
     released = json.loads((course / "release" / stem / f"{stem}.ipynb").read_text(encoding="utf-8"))
@@ -80,6 +81,7 @@ def test_release_hides_solutions_and_keeps_the_course_stubs(course, stem):
             pytest.fail("a top-level raise in a released notebook stops Run All")
 
 
+@pytest.mark.timeout(1200)  # three autograding runs, each executing the whole lesson
 @pytest.mark.parametrize("stem", STEMS)
 def test_autograde_full_zero_and_exactly_one_exercise(course, stem):
     released = json.loads((course / "release" / stem / f"{stem}.ipynb").read_text(encoding="utf-8"))

@@ -109,6 +109,7 @@ def _check_run_all(stem):
 
 
 def _make_class(stem):
+    @pytest.mark.timeout(900)  # a whole lesson, executed (budget: 90 s on an idle 2-core machine)
     def test_run_all_reaches_the_end_and_every_check_is_not_attempted(self):
         _check_run_all(stem)
 
