@@ -103,22 +103,27 @@ def test_explorer_responds_to_the_page(name, lab, page, artifacts, make_notebook
     assert "Traceback" not in " ".join(errors.all_inner_texts())
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("stem", ["00_start_here", "03_stride_and_padding"])
 def test_run_all_on_a_student_notebook_reaches_the_end(stem, lab, page, artifacts):
-    """A student opens the student edition and runs everything without answering: no error, checks wait."""
+    """A student opens the student edition and runs everything without answering: no error, checks wait.
+
+    JupyterLab renders only the cells in view, so the result is read from the notebook saved by the page.
+    """
     import json
     import shutil
+    import time
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]
     (lab["root"] / "notebooks").mkdir(exist_ok=True)
-    shutil.copy(repo / "notebooks" / f"{stem}.ipynb", lab["root"] / "notebooks" / f"{stem}.ipynb")
+    saved = lab["root"] / "notebooks" / f"{stem}.ipynb"
+    shutil.copy(repo / "notebooks" / f"{stem}.ipynb", saved)
     shutil.copytree(repo / "images", lab["root"] / "images", dirs_exist_ok=True)
-    nb = json.loads((repo / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
-    n_code = sum(c["cell_type"] == "code" for c in nb["cells"])
     page.goto(f"{lab['url']}/lab/tree/notebooks/{stem}.ipynb?token={lab['token']}&reset")
     panel = _panel(page)
-    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+    idle = panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    idle.wait_for()
     accept = page.locator(".jp-Dialog .jp-mod-accept")
     try:
         accept.wait_for(timeout=5_000)
@@ -127,18 +132,28 @@ def test_run_all_on_a_student_notebook_reaches_the_end(stem, lab, page, artifact
         pass
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
-    for _ in range(600):  # until every code cell has run (a number in its prompt, no '*')
-        texts = prompts.all_inner_texts()
-        if len(texts) == n_code and all(re.search(r"\[\d+\]", t) for t in texts):
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:  # save until every code cell of the saved file has run
+        page.wait_for_timeout(3_000)
+        if idle.count() == 0:
+            continue
+        before = saved.stat().st_mtime
+        panel.click(position={"x": 5, "y": 5})
+        page.keyboard.press("Control+s")
+        for _ in range(40):
+            if saved.stat().st_mtime != before:
+                break
+            page.wait_for_timeout(250)
+        nb = json.loads(saved.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        if all(c.get("execution_count") for c in code):
             break
-        page.wait_for_timeout(500)
     else:
-        raise AssertionError(f"Run All did not reach the last cell: {prompts.all_inner_texts()[-5:]}")
+        raise AssertionError("Run All did not reach the last cell in 600 s")
     panel.screenshot(path=str(artifacts / f"student_{stem}.png"))
-    stderr = " ".join(panel.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
-                      .all_inner_texts())
-    assert "Traceback" not in stderr and "Error" not in stderr.replace("oneDNN", ""), stderr[-2000:]
-    text = panel.inner_text()
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"Run All on a student notebook failed: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    text = "".join(o.get("text", "") if isinstance(o.get("text", ""), str) else "".join(o["text"])
+                   for c in code for o in c.get("outputs", []))
     assert text.count("not attempted yet") >= 3, "every self-check waits for an answer"
     assert "✅" not in text, "nothing is answered in a fresh student notebook"
