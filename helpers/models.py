@@ -670,6 +670,13 @@ def _relu6(name):
     return layers.ReLU(6.0, name=name)
 
 
+def _require_alpha(alpha):
+    """MobileNet's width multiplier: a number in (0, 1]."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be a number in (0, 1], e.g. 1.0 or 0.5, got {alpha!r}")
+    return alpha
+
+
 def _require_stride(strides):
     if strides not in (1, 2):
         raise ValueError(f"strides must be 1 or 2, got {strides!r}")
@@ -745,8 +752,7 @@ def mobilenet(input_shape=(224, 224, 3), classes=1000, alpha=1.0):
     True
     """
     input_shape, classes = _require_input_shape(input_shape), _require_classes(classes)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be a number in (0, 1], e.g. 1.0 or 0.5, got {alpha!r}")
+    alpha = _require_alpha(alpha)
     with _friendly_shape_errors("mobilenet", input_shape):
         inputs = keras.Input(input_shape, name="image")
         x = layers.Conv2D(int(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
@@ -848,8 +854,7 @@ def mobilenet_v2(input_shape=(224, 224, 3), classes=1000, alpha=1.0):
     3538984
     """
     input_shape, classes = _require_input_shape(input_shape), _require_classes(classes)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be a number in (0, 1], e.g. 1.0 or 0.5, got {alpha!r}")
+    alpha = _require_alpha(alpha)
     with _friendly_shape_errors("mobilenet_v2", input_shape):
         inputs = keras.Input(input_shape, name="image")
         x = layers.Conv2D(_divisible(32 * alpha), 3, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
