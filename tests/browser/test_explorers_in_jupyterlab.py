@@ -39,7 +39,8 @@ def _panel(page):
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
 
 
-def _open_and_run_all(page, lab, name):
+def _start_run_all(page, lab, name):
+    """Open a notebook of the server's folder, accept the kernel, choose Run All Cells; return the panel."""
     page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
     panel = _panel(page)
     panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
@@ -53,6 +54,11 @@ def _open_and_run_all(page, lab, name):
     panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    return panel
+
+
+def _open_and_run_all(page, lab, name):
+    panel = _start_run_all(page, lab, name)
     panel.locator(".cnn-status").first.wait_for()
     panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
     return panel
@@ -120,18 +126,8 @@ def test_run_all_on_a_student_notebook_reaches_the_end(stem, lab, page, artifact
     saved = lab["root"] / "notebooks" / f"{stem}.ipynb"
     shutil.copy(repo / "notebooks" / f"{stem}.ipynb", saved)
     shutil.copytree(repo / "images", lab["root"] / "images", dirs_exist_ok=True)
-    page.goto(f"{lab['url']}/lab/tree/notebooks/{stem}.ipynb?token={lab['token']}&reset")
-    panel = _panel(page)
+    panel = _start_run_all(page, lab, f"notebooks/{stem}.ipynb")
     idle = panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    idle.wait_for()
-    accept = page.locator(".jp-Dialog .jp-mod-accept")
-    try:
-        accept.wait_for(timeout=5_000)
-        accept.click()
-    except PlaywrightTimeout:
-        pass
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:  # save until every code cell of the saved file has run
         page.wait_for_timeout(3_000)
