@@ -71,7 +71,7 @@ COURSE = [
      "1x1 bottlenecks, Inception modules, grouped and depthwise-separable convolutions."),
     ("13_modern_efficient_cnns", "Modern efficient CNNs",
      "MobileNet, MobileNetV2 and EfficientNet from their blocks: separable convolutions, inverted residuals, scaling."),
-    ("14_transfer_learning", "Transfer learning",
+    ("15_transfer_learning", "Transfer learning",
      "Pre-train, freeze, fine-tune: learn a new task from a few labelled examples."),
 ]
 
