@@ -29,6 +29,7 @@ import textwrap
 
 import matplotlib
 import matplotlib.colors
+import matplotlib.ticker
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -244,6 +245,19 @@ def _limits(array):
     return lo, hi
 
 
+def _require_clim(name, clim):
+    """None, or a pair of finite numbers (low, high) with low < high."""
+    if clim is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in clim)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair of numbers (low, high), e.g. (0, 1); got {clim!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be two finite numbers with low < high, e.g. (0, 1); got {clim!r}")
+    return lo, hi
+
+
 def _wrap(text, width=60):
     return "\n".join(textwrap.fill(part, width) for part in str(text).split("\n"))
 
@@ -253,7 +267,7 @@ def _wrap(text, width=60):
 # --------------------------------------------------------------------------------------------
 
 
-def show_grid(array, ax=None, title=None, annotate=True, cmap=VALUE_CMAP, colorbar=False, save=None):
+def show_grid(array, ax=None, title=None, annotate=True, cmap=VALUE_CMAP, colorbar=False, clim=None, save=None):
     """Draw a 2-D array as a grid of coloured cells, with the numbers written in when it is small.
 
     Parameters
@@ -270,6 +284,9 @@ def show_grid(array, ax=None, title=None, annotate=True, cmap=VALUE_CMAP, colorb
         Colormap; use ``"PuOr"`` for signed values (the limits are then symmetric around zero).
     colorbar : bool, optional
         Add a colour bar.
+    clim : (float, float), optional
+        Fixed colour limits ``(low, high)``, so that several grids share one scale; by default they come from
+        the data (symmetric around zero for a signed colormap).
     save : str, optional
         Also save to this path.
 
@@ -284,10 +301,15 @@ def show_grid(array, ax=None, title=None, annotate=True, cmap=VALUE_CMAP, colorb
     >>> fig.axes[0].get_title()
     '3 x 3'
     >>> plt.close(fig)
+    >>> fig = show_grid(np.array([[-1.0, 2.0]]), cmap="PuOr", clim=(-4, 4))
+    >>> fig.axes[0].images[0].get_clim()
+    (-4.0, 4.0)
+    >>> plt.close(fig)
     """
     arr = np.asarray(array, dtype=float)
     if arr.ndim != 2:
         raise ValueError(f"array must have 2 dimensions (H, W), got shape {arr.shape}")
+    clim = _require_clim("clim", clim)
     if ax is None:
         h, w = arr.shape
         side = float(np.clip(0.45 * max(h, w), 2.5, 6))
@@ -296,13 +318,14 @@ def show_grid(array, ax=None, title=None, annotate=True, cmap=VALUE_CMAP, colorb
     fig = ax.figure
     signed = cmap in (SIGNED_CMAP, "RdBu", "RdBu_r", "PuOr_r", "coolwarm", "bwr")
     panel = GridPanel(ax, cmap=cmap, title=title, annotate_max=12 if annotate else 0)
-    panel.show(arr, signed=signed)
+    panel.show(arr, clim=clim, signed=signed)
     if colorbar:
         fig.colorbar(panel.image, ax=ax, fraction=0.046, pad=0.04)
     return _finish(fig, save)
 
 
-def show_images(images, titles=None, cmap="gray", ncols=None, size=2.6, save=None):
+def show_images(images, titles=None, cmap="gray", ncols=None, size=2.6, signed=False, vmin=None, vmax=None,
+                colorbar=False, save=None):
     """Show several images side by side (grayscale ``(H, W)`` / ``(H, W, 1)`` or colour ``(H, W, 3)``).
 
     Parameters
@@ -312,11 +335,22 @@ def show_images(images, titles=None, cmap="gray", ncols=None, size=2.6, save=Non
     titles : sequence of str, optional
         One title per image.
     cmap : str, optional
-        Colormap for single-channel images.
+        Colormap for single-channel images (ignored when ``signed``).
     ncols : int, optional
         Images per row (all in one row by default, at most 6).
     size : float, optional
         Inches per image.
+    signed : bool, optional
+        The images hold signed values (edge maps, kernels, gradients): draw them with the course's diverging
+        colormap :data:`SIGNED_CMAP`, centred on zero (white) and on one scale shared by all the images.
+    vmin, vmax : float, optional
+        Fixed limits instead of each image's own minimum and maximum. Values outside are clipped, so an
+        image on the input's range keeps its true contrast: ``vmin=0, vmax=1`` shows a sharpened photo
+        as it is instead of stretching its overshoot to black and white. For colour images the values are
+        clipped to ``[vmin, vmax]``.
+    colorbar : bool, optional
+        One colour bar for the single-channel images (they share limits when ``signed`` or ``vmin``/``vmax``
+        are given).
     save : str, optional
         Also save to this path.
 
@@ -331,6 +365,10 @@ def show_images(images, titles=None, cmap="gray", ncols=None, size=2.6, save=Non
     >>> [ax.get_title() for ax in fig.axes]
     ['black', 'white']
     >>> plt.close(fig)
+    >>> fig = show_images([np.array([[-2.0, 1.0]]), np.array([[0.5, 0.0]])], signed=True)
+    >>> [ax.images[0].get_clim() for ax in fig.axes]
+    [(-2.0, 2.0), (-2.0, 2.0)]
+    >>> plt.close(fig)
     """
     images = [np.asarray(im, dtype=float) for im in images]
     if not images:
@@ -339,22 +377,52 @@ def show_images(images, titles=None, cmap="gray", ncols=None, size=2.6, save=Non
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
     ncols = require_positive_int("ncols", ncols) if ncols is not None else min(n, 6)
+    for name, value in (("vmin", vmin), ("vmax", vmax)):
+        if value is not None and not (isinstance(value, (int, float, np.number)) and np.isfinite(value)):
+            raise TypeError(f"{name} must be a finite number or None, got {value!r}")
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise ValueError(f"vmin must be smaller than vmax, got vmin={vmin!r}, vmax={vmax!r}")
+    images = [im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im for im in images]
+    for i, im in enumerate(images):
+        if im.ndim not in (2, 3) or (im.ndim == 3 and im.shape[2] not in (3, 4)):
+            raise ValueError(f"image {i} must be (H, W), (H, W, 1) or (H, W, 3), got shape {im.shape}")
+    flat = [im for im in images if im.ndim == 2]
+    limits = None
+    if signed:
+        # centred on zero: the given limit (the larger of |vmin|, |vmax|) or the largest |value| of all images
+        given = [abs(float(v)) for v in (vmin, vmax) if v is not None]
+        m = max(given) if given else _symmetric_limits(*flat)[1]
+        m = m if m > 0 else 1.0
+        limits = (-m, m)
+        cmap = SIGNED_CMAP
+    elif vmin is not None or vmax is not None:
+        lo, hi = _limits(np.concatenate([im.ravel() for im in flat])) if flat else (0.0, 1.0)
+        limits = (lo if vmin is None else float(vmin), hi if vmax is None else float(vmax))
+        if limits[0] >= limits[1]:
+            raise ValueError(f"the limits ({limits[0]}, {limits[1]}) are empty: give both vmin and vmax")
     nrows = -(-n // ncols)
-    fig = _pyplot_figure((size * ncols, size * nrows + 0.3))
+    fig = _pyplot_figure((size * ncols + (0.6 if colorbar else 0), size * nrows + 0.3))
+    artist = None
     for i, im in enumerate(images):
         ax = fig.add_subplot(nrows, ncols, i + 1)
-        if im.ndim == 3 and im.shape[2] == 1:
-            im = im[..., 0]
         if im.ndim == 3:
-            lo, hi = _limits(im)
-            ax.imshow(np.clip((im - lo) / (hi - lo), 0, 1) if (lo < 0 or hi > 1) else im)
+            if vmin is not None or vmax is not None:
+                lo = 0.0 if vmin is None else float(vmin)
+                hi = 1.0 if vmax is None else float(vmax)
+                ax.imshow(np.clip((im - lo) / (hi - lo), 0, 1))
+            else:
+                lo, hi = _limits(im)
+                ax.imshow(np.clip((im - lo) / (hi - lo), 0, 1) if (lo < 0 or hi > 1) else im)
         else:
-            ax.imshow(im, cmap=cmap, interpolation="nearest")
+            kwargs = {} if limits is None else {"vmin": limits[0], "vmax": limits[1]}
+            artist = ax.imshow(im, cmap=cmap, interpolation="nearest", **kwargs)
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None:
             ax.set_title(titles[i], fontsize=TITLE_SIZE)
     fig.tight_layout()
+    if colorbar and artist is not None:
+        fig.colorbar(artist, ax=fig.axes, shrink=0.85).ax.tick_params(labelsize=LABEL_SIZE)
     return _finish(fig, save)
 
 
@@ -461,12 +529,17 @@ def _box3d(ax, x, y, w, h, d, color, edge="#333333", alpha=0.9, grid=None, zorde
         ax.add_collection(LineCollection(segs, colors=edge, linewidths=0.5, alpha=0.6, zorder=zorder + 0.1))
 
 
+#: Colours of the filters in :func:`plot_volume_convolution` (filter 1, 2, ...).
+FILTER_COLOURS = ("#ff1f5b", "#009ade", "#af58ba", "#f28522")
+
+
 def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, stride=1, padding="valid",
                             save=None):
-    """A 3-D sketch: an H x W x C volume, a k x k x C kernel through its whole depth, and the output maps.
+    """A 3-D sketch: an H x W x C volume, its k x k x C kernels through the whole depth, and the output maps.
 
-    The kernel always spans all C channels, so one filter gives one 2-D map; ``filters`` of them
-    stack into an output of depth ``filters``.
+    Each kernel spans all C channels, so one filter gives one flat 2-D map; ``filters`` of them (each
+    drawn in its own colour, up to four; more are summarised) give as many maps, stacked along the depth
+    axis into the output volume. The maps are drawn apart so that the output reads as a stack of maps.
 
     Parameters
     ----------
@@ -489,8 +562,14 @@ def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, str
     --------
     >>> import matplotlib.pyplot as plt
     >>> fig = plot_volume_convolution((6, 6, 3), 3, filters=2)
-    >>> sorted(t.get_text() for t in fig.axes[0].texts)[:3]
-    ['3 x 3 x 3 kernel (x 2)', '4 x 4 x 2 output', '6 x 6 x 3 input']
+    >>> for text in sorted(t.get_text().replace("\\n", " ") for t in fig.axes[0].texts):
+    ...     print(text)
+    4 x 4 x 2 output (2 maps of 4 x 4)
+    6 x 6 x 3 input
+    filter 1
+    filter 2
+    one map per filter
+    two 3 x 3 x 3 kernels
     >>> plt.close(fig)
     """
     if len(input_shape) != 3:
@@ -500,36 +579,63 @@ def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, str
     f = require_positive_int("filters", filters)
     oh = shapes.conv_output_size(h, k, stride=stride, padding=padding)
     ow = shapes.conv_output_size(w, k, stride=stride, padding=padding)
-    fig = _pyplot_figure((10, 4.2))
+    shown = min(f, len(FILTER_COLOURS))
+    fig = _pyplot_figure((10, 4.6))
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_axis_off()
+    base = 0.9
     unit = 3.0 / max(h, w, 1)
     depth_unit = min(0.6, 3.0 / max(c, 1))
-    # input volume
-    _box3d(ax, 0.3, 0.6, w * unit, h * unit, c * depth_unit, "#9ecae1", grid=(h, w))
-    # kernel, drawn on the input's front top-left corner and again on its own
-    _box3d(ax, 0.3, 0.6 + (h - k) * unit, k * unit, k * unit, c * depth_unit, "#ff1f5b", alpha=0.45, zorder=3)
-    kx = 0.6 + w * unit + c * depth_unit * 0.5 + 0.5
-    _box3d(ax, kx, 0.6 + (h - k) * unit, k * unit, k * unit, c * depth_unit, "#ff1f5b", alpha=0.8,
-           grid=(k, k), zorder=3)
-    # output maps
-    ox = kx + k * unit + c * depth_unit * 0.5 + 1.3
-    out_unit = 3.0 / max(h, w, 1)
-    _box3d(ax, ox, 0.6 + (h - oh) * unit, ow * out_unit, oh * out_unit, f * 0.25, "#fdae6b", grid=(oh, ow))
-    _box3d(ax, ox, 0.6 + (h - oh) * unit + (oh - 1) * out_unit, out_unit, out_unit, 0.25, "#ff1f5b",
-           zorder=4)
-    ty = 0.25
+    dx = 0.5 * c * depth_unit
+    # input volume, with filter 1's window on its top-left corner
+    _box3d(ax, 0.3, base, w * unit, h * unit, c * depth_unit, "#9ecae1", grid=(h, w))
+    _box3d(ax, 0.3, base + (h - k) * unit, k * unit, k * unit, c * depth_unit, FILTER_COLOURS[0], alpha=0.45,
+           zorder=3)
+    # the kernels, one above the other, each scaled to fit the input's height
+    gap = 0.5
+    kunit = min(unit, (h * unit - gap * (shown - 1)) / (shown * k))
+    kx = 0.3 + w * unit + dx + 0.8
+    top = base + h * unit
+    centres = []
+    for j in range(shown):
+        ky = top - (j + 1) * k * kunit - j * gap
+        _box3d(ax, kx, ky, k * kunit, k * kunit, c * depth_unit * kunit / unit, FILTER_COLOURS[j], alpha=0.8,
+               grid=(k, k), zorder=3)
+        if f > 1:
+            ax.text(kx - 0.12, ky + k * kunit / 2, f"filter {j + 1}", ha="right", va="center",
+                    fontsize=LABEL_SIZE, color=FILTER_COLOURS[j])
+        centres.append(ky + k * kunit / 2)
+    kright = kx + k * kunit + dx * kunit / unit
+    # the output: one flat map per filter, drawn apart (back to front) and stacked along the depth axis
+    ox = kright + 1.6
+    sheet = 0.12
+    step_x, step_y = 0.75, 0.55
+    oy = max(base, base + (h * unit - oh * unit) / 2 - step_y * (shown - 1) / 2)
+    for j in reversed(range(shown)):
+        _box3d(ax, ox + j * step_x, oy + j * step_y, ow * unit, oh * unit, sheet, FILTER_COLOURS[j],
+               alpha=0.85, grid=(oh, ow), zorder=2 + (shown - j) * 0.01)
+        # the output cell that the window on the input's top-left corner fills
+        _box3d(ax, ox + j * step_x, oy + j * step_y + (oh - 1) * unit, unit, unit, sheet, "#333333",
+               alpha=0.5, zorder=2.005 + (shown - j) * 0.01)
+    for j, cy in enumerate(centres):
+        target = (ox + j * step_x - 0.1, oy + j * step_y + (oh - 0.5) * unit)
+        ax.add_patch(FancyArrowPatch((kright + 0.1, cy), target, arrowstyle="-|>", mutation_scale=18,
+                                     color=FILTER_COLOURS[j] if f > 1 else "#333333", lw=1.5))
+    ty = 0.35
     ax.text(0.3 + w * unit / 2, ty, f"{h} x {w} x {c} input", ha="center", fontsize=TITLE_SIZE)
-    ax.text(kx + k * unit / 2, ty, f"{k} x {k} x {c} kernel" + (f" (x {f})" if f > 1 else ""), ha="center",
-            fontsize=TITLE_SIZE)
-    ax.text(ox + ow * out_unit / 2, ty, f"{oh} x {ow} x {f} output", ha="center", fontsize=TITLE_SIZE)
-    ax.add_patch(FancyArrowPatch((kx + k * unit + c * depth_unit * 0.5 + 0.1, 0.6 + h * unit / 2),
-                                 (ox - 0.15, 0.6 + h * unit / 2), arrowstyle="-|>", mutation_scale=20,
-                                 color="#333333"))
-    ax.text((kx + k * unit + ox) / 2 + 0.2, 0.75 + h * unit / 2, "sum over\nall channels", ha="center",
-            fontsize=LABEL_SIZE)
-    ax.set_xlim(0, ox + ow * out_unit + f * 0.25 + 0.5)
-    ax.set_ylim(0, 0.6 + h * unit + max(c * depth_unit, 1.0) * 0.35 + 0.6)
+    count = {1: "one", 2: "two", 3: "three", 4: "four"}.get(f, str(f))
+    kernel_label = (f"{k} x {k} x {c} kernel" if f == 1 else f"{count} {k} x {k} x {c} kernels" if f <= 4
+                    else f"{f} kernels of {k} x {k} x {c}")
+    if f > shown:
+        kernel_label += f"\n({shown} drawn)"
+    ax.text(kx + k * kunit / 2, ty, kernel_label, ha="center", fontsize=TITLE_SIZE)
+    out_label = f"{oh} x {ow} x {f} output" + (f"\n({f} maps of {oh} x {ow})" if f > 1 else "")
+    ax.text(ox + ow * unit / 2 + step_x * (shown - 1) / 2, ty, out_label, ha="center", fontsize=TITLE_SIZE,
+            va="center" if f > 1 else "baseline")
+    ax.text((kright + ox) / 2, top + 0.25, "sum over\nall channels" if f == 1 else "one map\nper filter",
+            ha="center", fontsize=LABEL_SIZE)
+    ax.set_xlim(0, ox + ow * unit + step_x * (shown - 1) + 0.5)
+    ax.set_ylim(-0.2, top + max(c * depth_unit, 1.0) * 0.35 + 0.9)
     ax.set_aspect("equal")
     return _finish(fig, save)
 
@@ -728,14 +834,21 @@ def plot_learning_curves(history, metrics=("loss", "accuracy"), save=None):
     return _finish(fig, save)
 
 
-def plot_param_bars(rows, save=None):
-    """Per-layer parameters and multiplications as horizontal bars on a log scale.
+def plot_param_bars(rows, scale="log", title=None, save=None):
+    """Per-layer parameters and multiplications as horizontal bars, on a log scale or as shares of the total.
 
     Parameters
     ----------
     rows : list of dict
         Each with ``"name"``, ``"params"`` and ``"multiplications"`` (e.g.
         ``helpers.shapes.summarize(...).rows``).
+    scale : {"log", "share"}, optional
+        ``"log"``: the counts on a logarithmic axis (layers that differ by orders of magnitude stay
+        visible, but bar lengths no longer compare: a bar twice as long is a hundred times more).
+        ``"share"``: each layer's fraction of the network's parameters and of its multiplications on a
+        linear percent axis, where lengths compare directly (where do the weights live?).
+    title : str, optional
+        Figure title; by default one that says which scale is used.
     save : str, optional
         Also save to this path.
 
@@ -752,7 +865,13 @@ def plot_param_bars(rows, save=None):
     >>> fig.axes[0].get_xscale()
     'log'
     >>> plt.close(fig)
+    >>> fig = plot_param_bars(rows, scale="share")
+    >>> [round(float(bar.get_width()), 3) for bar in fig.axes[0].patches[:2]]   # parameter shares
+    [0.155, 0.845]
+    >>> plt.close(fig)
     """
+    if scale not in ("log", "share"):
+        raise ValueError(f'scale must be "log" or "share", got {scale!r}')
     rows = list(rows)
     if not rows:
         raise ValueError("rows must contain at least one layer")
@@ -760,14 +879,28 @@ def plot_param_bars(rows, save=None):
     params = np.array([max(int(r["params"]), 0) for r in rows], dtype=float)
     mults = np.array([max(int(r["multiplications"]), 0) for r in rows], dtype=float)
     y = np.arange(len(rows))
-    fig = _pyplot_figure((8, 0.38 * len(rows) + 1.4))
+    fig = _pyplot_figure((8, 0.38 * len(rows) + 1.8))
     ax = fig.add_subplot(1, 1, 1)
-    ax.barh(y - 0.2, np.where(params > 0, params, np.nan), height=0.4, color="#0072b2", label="parameters")
-    ax.barh(y + 0.2, np.where(mults > 0, mults, np.nan), height=0.4, color="#e69f00", label="multiplications")
-    ax.set_yticks(y, names, fontsize=LABEL_SIZE - 1)
+    if scale == "share":
+        p_share = params / params.sum() if params.sum() > 0 else params
+        m_share = mults / mults.sum() if mults.sum() > 0 else mults
+        ax.barh(y - 0.2, p_share, height=0.4, color="#0072b2", label="share of the parameters")
+        ax.barh(y + 0.2, m_share, height=0.4, color="#e69f00", label="share of the multiplications")
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlabel("share of the network's total (linear scale)", fontsize=LABEL_SIZE)
+        default_title = "Where the weights and the work live"
+    else:
+        ax.barh(y - 0.2, np.where(params > 0, params, np.nan), height=0.4, color="#0072b2", label="parameters")
+        ax.barh(y + 0.2, np.where(mults > 0, mults, np.nan), height=0.4, color="#e69f00",
+                label="multiplications")
+        ax.set_xscale("log")
+        ax.set_xlabel("count (log scale: each grid line is 10 times the previous)", fontsize=LABEL_SIZE)
+        default_title = "Parameters and multiplications per layer"
+    ax.set_yticks(y, names, fontsize=LABEL_SIZE)
+    ax.tick_params(axis="x", labelsize=LABEL_SIZE)
     ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlabel("count (log scale)", fontsize=LABEL_SIZE)
+    ax.set_title(default_title if title is None else str(title), fontsize=TITLE_SIZE)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=LABEL_SIZE - 1, loc="lower right")
     fig.tight_layout()

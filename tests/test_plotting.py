@@ -338,3 +338,66 @@ def test_course_style_sets_projector_sizes_and_a_sharp_small_png():
     assert meta["width"] > 200
     with pytest.raises(TypeError, match="retina"):
         use_course_style(retina="yes")
+
+
+# ------------------------------------------------------------------------------------------------
+# options for signed data, fixed limits and linear shares
+# ------------------------------------------------------------------------------------------------
+
+
+def test_show_grid_clim_fixes_the_colour_limits():
+    fig = plotting.show_grid(np.array([[0.0, 0.5]]), clim=(-2, 3))
+    assert fig.axes[0].images[0].get_clim() == (-2.0, 3.0)
+    with pytest.raises(ValueError, match="low < high"):
+        plotting.show_grid(EDGE, clim=(1, 1))
+    with pytest.raises(TypeError, match="pair of numbers"):
+        plotting.show_grid(EDGE, clim="auto")
+
+
+def test_show_images_signed_uses_one_diverging_scale_centred_on_zero():
+    small, big = np.array([[-1.0, 0.5]]), np.array([[3.0, -0.5]])
+    fig = plotting.show_images([small, big], signed=True)
+    for ax in fig.axes:
+        image = ax.images[0]
+        assert image.get_cmap().name == plotting.SIGNED_CMAP
+        assert image.get_clim() == (-3.0, 3.0)      # the largest |value| of both images, not each its own
+
+
+def test_show_images_vmin_vmax_keep_true_contrast():
+    overshoot = np.array([[-0.5, 0.25, 1.5]])
+    stretched = plotting.show_images([overshoot]).axes[0].images[0].get_clim()
+    fixed = plotting.show_images([overshoot], vmin=0, vmax=1).axes[0].images[0].get_clim()
+    assert stretched == (-0.5, 1.5) and fixed == (0.0, 1.0)
+    colour = np.dstack([overshoot] * 3)
+    shown = plotting.show_images([colour], vmin=0, vmax=1).axes[0].images[0].get_array()
+    assert np.allclose(np.asarray(shown)[0, :, 0], [0.0, 0.25, 1.0])   # clipped, not rescaled
+    with pytest.raises(ValueError, match="vmin must be smaller"):
+        plotting.show_images([overshoot], vmin=1, vmax=0)
+    with pytest.raises(TypeError, match="vmin"):
+        plotting.show_images([overshoot], vmin="low")
+
+
+def test_plot_param_bars_share_scale_is_linear_and_sums_to_one():
+    rows = shapes.summarize((32, 32, 1), LENET).rows
+    fig = plotting.plot_param_bars(rows, scale="share")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "linear" and ax.get_xlim() == (0.0, 1.0)
+    widths = [bar.get_width() for bar in ax.patches]
+    params, mults = widths[:len(rows)], widths[len(rows):2 * len(rows)]
+    assert sum(params) == pytest.approx(1.0) and sum(mults) == pytest.approx(1.0)
+    dense_share = sum(w for w, r in zip(params, rows, strict=True) if r["type"] == "Dense")
+    assert 0.9 < dense_share < 1.0     # LeNet-5's weights live in its dense layers (about 96%)
+    assert ax.get_title()
+    with pytest.raises(ValueError, match='"log" or "share"'):
+        plotting.plot_param_bars(rows, scale="linear")
+
+
+@pytest.mark.parametrize("filters, drawn", [(1, 1), (2, 2), (3, 3), (6, 4)])
+def test_plot_volume_convolution_draws_each_filter(filters, drawn):
+    fig = plotting.plot_volume_convolution((6, 6, 3), 3, filters=filters)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    labels = [t for t in texts if t.startswith("filter ")]
+    assert len(labels) == (drawn if filters > 1 else 0)
+    assert any(f"4 x 4 x {filters} output" in t for t in texts)
+    if filters > drawn:
+        assert any(f"({drawn} drawn)" in t for t in texts)
