@@ -286,8 +286,13 @@ def test_summarize_matches_keras_sequential(case):
     except ValueError as exc:
         event("impossible stack")
         assert str(exc).startswith("layer "), exc
-        with pytest.raises(ValueError):
-            build(shape, spec)
+        try:
+            model = build(shape, spec)
+        except ValueError:
+            return
+        # Keras 3.12 (the last release for Python 3.10) builds such a stack with an empty (size 0) output
+        # instead of raising, as Keras 3.15 does: impossible either way.
+        assert any(0 in r for r in keras_rows(model)), (spec, keras_rows(model))
         return
     event("valid stack")
     model = build(shape, spec)
