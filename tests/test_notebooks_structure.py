@@ -52,6 +52,11 @@ def test_setup_cell_follows_setup_heading(stem):
     idx = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _src(c).startswith("## Setup")]
     assert idx, "a '## Setup' markdown cell is required"
     assert cells[idx[0] + 1]["cell_type"] == "code", "the Setup heading is followed by the setup code cell"
+    setup = _src(cells[idx[0] + 1])
+    # projector-sized text and sharp figures in every lesson (issue #11): the style is set before any figure
+    assert re.search(r"^use_course_style\(\)", setup, re.M), "the setup cell calls use_course_style()"
+    drawn_before = [c for c in cells[:idx[0] + 1] if c["cell_type"] == "code"]
+    assert not drawn_before, "no code (and no figure) before the setup cell"
 
 
 @pytest.mark.parametrize("stem", STEMS)
