@@ -28,15 +28,30 @@ COURSE_RC = {
 }
 
 
-def _retina_png(fig, scale: int = 2, colors: int = 256):
+#: A sharp figure larger than this (bytes) is rendered again at :data:`LARGE_FIGURE_SCALE` (photo grids with
+#: signed colour maps do not fit a palette and compress poorly); notebooks stay well under 2 MB.
+LARGE_FIGURE_BYTES = 400_000
+#: 1.5 x 100 dpi: still the 150 dpi a projector needs.
+LARGE_FIGURE_SCALE = 1.5
+
+
+def _retina_png(fig, scale: float = 2, colors: int = 256):
     """PNG of a figure at ``scale`` times its dpi, shown at its normal size, with a palette when it fits.
 
     Returns ``(png_bytes, {"width": w, "height": h})`` as IPython expects, or None for an empty figure.
     A palette of at most 256 colours (exact for line plots and greyscale images, close for photos) keeps the
-    sharp image about as small as the plain one.
+    sharp image about as small as the plain one; a figure still over :data:`LARGE_FIGURE_BYTES` is drawn at
+    :data:`LARGE_FIGURE_SCALE` instead.
     """
     if not fig.axes and not fig.patches and not fig.texts and not fig.images:
         return None
+    data, meta = _png_at(fig, scale, colors)
+    if len(data) > LARGE_FIGURE_BYTES and scale > LARGE_FIGURE_SCALE:
+        data, meta = _png_at(fig, LARGE_FIGURE_SCALE, colors)
+    return data, meta
+
+
+def _png_at(fig, scale, colors):
     buffer = io.BytesIO()
     fig.canvas.print_figure(buffer, format="png", dpi=fig.dpi * scale, bbox_inches="tight",
                             facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
@@ -58,7 +73,7 @@ def _retina_png(fig, scale: int = 2, colors: int = 256):
             data = out.getvalue()
     else:  # pragma: no cover
         width = height = None
-    meta = {"width": width // scale, "height": height // scale} if width else {}
+    meta = {"width": int(round(width / scale)), "height": int(round(height / scale))} if width else {}
     return data, meta
 
 

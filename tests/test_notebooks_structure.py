@@ -162,3 +162,12 @@ def test_each_exercise_has_a_solution_cell_then_a_check_cell_that_only_checks(st
                 f"(student code runs inside the check): {ast.unparse(node)[:80]!r}")
         meta = nb["cells"][ex["check"]]["metadata"].get("nbgrader", {})
         assert meta.get("grade") and meta.get("points", 0) >= 1, "the check is an nbgrader test cell"
+
+
+@pytest.mark.parametrize("edition", ["solutions", "notebooks"])
+def test_notebooks_stay_light(edition):
+    # sharp figures, but a light repository: no notebook over 2 MB (issue #11)
+    sizes = {p.name: p.stat().st_size for p in (ROOT / edition).glob("*.ipynb")}
+    assert sizes, f"no notebooks in {edition}/"
+    heavy = {name: f"{size / 1e6:.2f} MB" for name, size in sizes.items() if size > 2_000_000}
+    assert not heavy, f"notebooks over 2 MB: {heavy}"

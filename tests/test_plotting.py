@@ -340,6 +340,24 @@ def test_course_style_sets_projector_sizes_and_a_sharp_small_png():
         use_course_style(retina="yes")
 
 
+def test_course_style_draws_a_heavy_figure_at_150_dpi_to_keep_notebooks_small():
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from helpers import _style
+
+    noise = np.random.default_rng(0).normal(size=(300, 300))     # incompressible, like signed maps of photos
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4), dpi=100)
+    for ax in axes:
+        ax.imshow(noise, cmap="PuOr")
+    data, meta = _style._retina_png(fig)
+    plt.close(fig)
+    image = Image.open(io.BytesIO(data))
+    ratio = image.size[0] / meta["width"]
+    assert abs(ratio - _style.LARGE_FIGURE_SCALE) < 0.01, ratio     # 1.5 x 100 dpi: still sharp enough
+    assert _style.LARGE_FIGURE_SCALE * 100 >= 150
+
+
 # ------------------------------------------------------------------------------------------------
 # options for signed data, fixed limits and linear shares
 # ------------------------------------------------------------------------------------------------
