@@ -6,6 +6,8 @@
   ("digits 0-4", "5 labelled examples per class") for the transfer-learning notebook.
 * :func:`load_handwritten_digits` - MNIST if it is already on disk, else the scikit-learn digits.
 * :func:`load_image`, :func:`available_images` - photographs shipped with scikit-image and matplotlib.
+* :func:`image_from_bytes` - a student's own PNG or JPEG (e.g. from an upload) as a small float array; refuses
+  files it cannot use with a ``ValueError`` that says why and what to do.
 * :func:`small_grid`, :func:`digit_image` - tiny arrays for hand-worked examples.
 
 Only numpy, scikit-learn, scikit-image and matplotlib are used (no TensorFlow).
@@ -31,6 +33,8 @@ __all__ = [
     "load_handwritten_digits",
     "load_image",
     "available_images",
+    "image_from_bytes",
+    "MAX_UPLOAD_MEGAPIXELS",
     "small_grid",
     "digit_image",
 ]
@@ -548,6 +552,284 @@ def load_image(name="camera", gray=False, size=None) -> np.ndarray:
         h, w = require_pair("size", size)
         img = resize(img, (h, w) + img.shape[2:], anti_aliasing=True, mode="reflect")
     return np.clip(np.array(img, dtype=np.float64), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A student's own image (uploads)
+# ---------------------------------------------------------------------------------------------------------
+
+#: Largest image :func:`image_from_bytes` decodes, in megapixels (a 24-megapixel camera photo passes; a
+#: 50-megapixel one is refused from its header, before a single pixel is decoded).
+MAX_UPLOAD_MEGAPIXELS = 40
+
+#: Formats :func:`image_from_bytes` reads (PIL names). PNG and JPEG are what the course asks for; GIF (first
+#: frame), BMP and WebP are read too because students meet them on the web.
+_UPLOAD_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
+
+#: Signatures of files students often try that PIL cannot (or we will not) read -> what to tell them.
+_OTHER_FILES = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a Word/Excel/PowerPoint file)"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"<svg", "an SVG drawing (vector graphics)"),
+    (b"<?xml", "an XML/SVG text file"),
+)
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+               (b"BM", "BMP"))
+
+# EXIF orientation -> the transpose that makes the photo upright (as phones and cameras record it)
+_EXIF_TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+                   7: "TRANSVERSE", 8: "ROTATE_90"}
+
+_FIX = "choose a PNG or JPEG photo"
+
+
+def _what_file(data: bytes) -> str | None:
+    """A plain name for a file that is not one of the readable formats, from its first bytes (or None)."""
+    head = data[:64].lstrip()
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypheif"):
+        return "a HEIC/HEIF photo (the iPhone's format)"
+    if data[4:8] == b"ftyp":
+        return "a video or HEIF file"
+    for signature, name in _OTHER_FILES:
+        if head.startswith(signature):
+            return name
+    return None
+
+
+def _started_as(data: bytes) -> str | None:
+    for signature, name in _SIGNATURES:
+        if data.startswith(signature):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
+def _require_upload_size(size):
+    if isinstance(size, (tuple, list)):
+        from helpers._validate import require_pair
+
+        return require_pair("size", size)
+    return require_positive_int("size", size)
+
+
+def image_from_bytes(data, mode="gray", size=64, name="the file", return_notes=False):
+    """Decode a PNG or JPEG file's bytes into a small float image, or say clearly why it cannot be used.
+
+    This is what the explorers do with an uploaded photo. What happens to the unusual files students try:
+
+    ======================================  ================================================================
+    file                                    result
+    ======================================  ================================================================
+    empty (0 bytes)                         refused: ``ValueError``
+    not an image (text, PDF, HEIC, ...)     refused, naming what the file looks like when it can
+    truncated or damaged                    refused: "damaged or incomplete"
+    more than :data:`MAX_UPLOAD_MEGAPIXELS` refused from the header, before any pixel is decoded
+    with transparency (alpha)               converted: composited on a white background (a note says so)
+    16-bit grey                             converted: scaled to 0..1 like 8-bit images (note)
+    CMYK (print) JPEG                       converted to RGB; colours may shift slightly (note)
+    animated GIF / PNG / WebP               converted: the first frame is used (note)
+    colour, ``mode="gray"``                 converted to luminance (ITU-R 709 weights, as scikit-image)
+    grey, ``mode="rgb"``                    three equal channels (note)
+    EXIF-rotated phone photo                turned upright as the camera recorded it (note)
+    ======================================  ================================================================
+
+    Parameters
+    ----------
+    data : bytes, bytearray or memoryview
+        The whole file (e.g. ``open(path, "rb").read()`` or an ipywidgets ``FileUpload`` value's ``content``).
+    mode : {"gray", "rgb", "auto"}, optional
+        ``"gray"``: one channel ``(H, W)``; ``"rgb"``: ``(H, W, 3)``; ``"auto"``: grey files (and colour files
+        whose three channels are equal) give ``(H, W)``, colour ones ``(H, W, 3)``.
+    size : int or (int, int), optional
+        An int shrinks the image (keeping its proportions) until both sides are at most ``size``; smaller images
+        keep their own size. A pair ``(height, width)`` resizes to exactly that.
+    name : str, optional
+        The file's name, used in messages.
+    return_notes : bool, optional
+        Also return the list of notes (what was converted, in plain words).
+
+    Returns
+    -------
+    numpy.ndarray or (numpy.ndarray, list of str)
+        float64 in [0, 1], ``(H, W)`` or ``(H, W, 3)``; with ``return_notes`` also the notes.
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be used; the message says why and what to do instead.
+    TypeError
+        When ``data`` is not bytes-like.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buffer = io.BytesIO()
+    >>> Image.new("RGBA", (300, 200), (255, 0, 0, 128)).save(buffer, format="PNG")
+    >>> image, notes = image_from_bytes(buffer.getvalue(), mode="rgb", size=64, return_notes=True)
+    >>> image.shape, notes[-1]
+    ((43, 64, 3), 'transparent parts composited on white')
+    >>> image_from_bytes(b"hello", name="notes.txt")
+    Traceback (most recent call last):
+    ...
+    ValueError: notes.txt is not an image this explorer can read (PNG or JPEG): choose a PNG or JPEG photo
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be the file's bytes (bytes, bytearray or memoryview), got {type(data).__name__}")
+    mode = require_choice("mode", mode, ("gray", "rgb", "auto"))
+    size = _require_upload_size(size)
+    return_notes = require_bool("return_notes", return_notes)
+    name = str(name)
+    data = bytes(data)
+    image, notes = _decode_upload(data, mode, size, name)
+    return (image, notes) if return_notes else image
+
+
+def _decode_upload(data, mode, size, name):
+    import io
+    import warnings
+
+    from PIL import Image
+
+    if not data:
+        raise ValueError(f"{name} is empty (0 bytes): the upload did not arrive or the file has no content; "
+                         f"{_FIX}")
+    notes = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own, lower limit follows
+            img = Image.open(io.BytesIO(data), formats=_UPLOAD_FORMATS)
+            width, height = img.size
+    except Image.DecompressionBombError as exc:  # PIL's own limit (about 179 megapixels) met while reading
+        import re
+
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        what = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "too many pixels"
+        raise ValueError(f"{name} is far too large ({what}); this explorer reads images up to "
+                         f"{MAX_UPLOAD_MEGAPIXELS} megapixels: shrink it and upload it again") from None
+    except Exception:  # noqa: BLE001 - UnidentifiedImageError, or any failure while reading a header
+        started = _started_as(data)
+        other = _what_file(data)
+        if started is not None:
+            raise ValueError(f"{name} starts like a {started} image but is damaged or incomplete (was the copy or "
+                             f"download interrupted?): {_FIX}") from None
+        if other is not None:
+            raise ValueError(f"{name} looks like {other}, not a PNG or JPEG image: save or export it as PNG or "
+                             f"JPEG and upload that") from None
+        raise ValueError(f"{name} is not an image this explorer can read (PNG or JPEG): {_FIX}") from None
+    pixels = width * height
+    if pixels > MAX_UPLOAD_MEGAPIXELS * 1_000_000:
+        raise ValueError(f"{name} is {width} pixels wide and {height} high ({pixels / 1e6:.1f} megapixels); this "
+                         f"explorer reads images "
+                         f"up to {MAX_UPLOAD_MEGAPIXELS} megapixels (it shows them at most {_size_text(size)} "
+                         "anyway): shrink it (for example export a smaller copy) and upload it again")
+    if width < 1 or height < 1:
+        raise ValueError(f"{name} has no pixels ({width} x {height}): {_FIX}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's warnings about odd files: the result is checked below
+            image = _pixels(img, mode, size, notes)
+    except ValueError:
+        raise
+    except MemoryError:
+        raise ValueError(f"{name} needs more memory to decode than is available: upload a smaller image") from None
+    except Exception:  # noqa: BLE001 - truncated data, broken chunks, decoder errors: one clear message
+        raise ValueError(f"{name} is damaged or incomplete (the {img.format} data ends early or is broken; was the "
+                         f"copy or download interrupted?): {_FIX}") from None
+    if not np.all(np.isfinite(image)):  # pragma: no cover - defensive: PIL gave nonsense
+        raise ValueError(f"{name} decoded to invalid pixel values: {_FIX}")
+    return image, notes
+
+
+def _size_text(size):
+    return f"{size} x {size}" if isinstance(size, int) else f"{size[0]} x {size[1]}"
+
+
+def _pixels(img, mode, size, notes):
+    """Decode, convert and resize an opened PIL image (raises on damaged data); appends notes."""
+    from PIL import Image
+
+    fmt = img.format
+    width, height = img.size
+    frames = getattr(img, "n_frames", 1)
+    if frames > 1:
+        notes.append(f"animated {fmt} with {frames} frames: the first frame is used")
+        img.seek(0)
+    tile_modes = " ".join(str(getattr(t, "args", "")) for t in (img.tile or []))
+    if img.mode in ("RGB", "RGBA", "LA") and ";16" in tile_modes:  # PIL keeps the high byte of each channel
+        notes.append("16-bit colour channels reduced to 8 bits (256 levels are plenty at this size)")
+    if fmt == "JPEG" and isinstance(size, int):
+        img.draft(None, (size, size))  # decode at 1/2, 1/4 or 1/8 scale when that is still >= size: much faster
+    img.load()  # the pixels: a truncated or broken file fails here
+    orientation = 1
+    try:
+        orientation = int(img.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - unreadable EXIF: keep the pixels as stored
+        orientation = 1
+    original = img.mode
+    sixteen = False
+    if original in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img).astype(np.float32)
+        top = 65535.0 if original != "I" or arr.max(initial=0) <= 65535 else float(arr.max())
+        arr = np.clip(arr, 0, None) / top
+        img = Image.fromarray(arr)  # float32 -> PIL mode "F", which resizes smoothly
+        sixteen = True
+        notes.append("16-bit greys scaled to 0..1 like an 8-bit image")
+    elif original == "F":
+        arr = np.asarray(img).astype(np.float32)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+        img = Image.fromarray(arr.astype(np.float32))
+        sixteen = True
+        notes.append("floating-point values scaled to 0..1")
+    elif original == "CMYK":
+        img = img.convert("RGB")
+        notes.append("CMYK (print) colours converted to RGB: they may look slightly different")
+    elif original in ("1", "L"):
+        img = img.convert("L")
+    elif original in ("LA", "La", "PA"):
+        img = img.convert("LA") if original != "PA" else img.convert("RGBA")
+    elif original in ("RGBA", "RGBa") or img.has_transparency_data:
+        img = img.convert("RGBA")
+    else:  # RGB, P, YCbCr, LAB, HSV, RGBX ...
+        img = img.convert("RGB")
+    transpose = _EXIF_TRANSPOSE.get(orientation)
+    if transpose is not None:
+        img = img.transpose(getattr(Image.Transpose, transpose))
+        notes.append("turned upright as the camera recorded it (EXIF orientation)")
+        if orientation >= 5:  # a quarter turn: width and height swap
+            width, height = height, width
+    w, h = img.size  # smaller than (width, height) when JPEG's draft mode decoded at a reduced scale
+    if isinstance(size, int):
+        scale = min(1.0, size / max(w, h))
+        target = (max(1, round(w * scale)), max(1, round(h * scale)))
+    else:
+        target = (size[1], size[0])
+    if target != (w, h):
+        img = img.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if target != (width, height):
+        notes.append(f"resized from {height} x {width} to {target[1]} x {target[0]} pixels (height x width)")
+    arr = np.asarray(img, dtype=np.float64)
+    arr = arr if sixteen else arr / 255.0
+    if arr.ndim == 3 and arr.shape[2] in (2, 4):  # composite on white
+        alpha, colour = arr[..., -1:], arr[..., :-1]
+        if np.any(alpha < 1):
+            notes.append("transparent parts composited on white")
+        arr = colour * alpha + (1.0 - alpha)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if mode == "auto" and arr.ndim == 3 and np.array_equal(arr[..., 0], arr[..., 1]) \
+            and np.array_equal(arr[..., 0], arr[..., 2]):
+        arr = arr[..., 0]
+    if mode == "gray" and arr.ndim == 3:
+        arr = arr @ np.array([0.2125, 0.7154, 0.0721])
+    elif mode == "rgb" and arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+        notes.append("a grey image: its three colour channels are equal")
+    return np.clip(arr, 0.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------------------

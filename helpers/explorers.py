@@ -16,6 +16,13 @@ exposes the same handles so tests and notebooks can drive it without a browser:
 ``update()``
     recompute and redraw (called by every control).
 
+:class:`ConvolutionExplorer` and :class:`PoolingExplorer` also take the student's own photo through an upload
+button (``controls["upload"]``, decoded by :func:`helpers.data.image_from_bytes`): it becomes a choice of the
+image dropdown, and a file that cannot be used is explained in ``.status`` and changes nothing else.
+
+Every row of controls wraps onto the next line when the page is narrow (a 1024 px laptop or projector with
+JupyterLab's file browser open leaves about 590 px for an output), so no control is cut off.
+
 Explorers: :class:`ConvolutionExplorer`, :class:`PoolingExplorer`, :class:`ReceptiveFieldExplorer`,
 :class:`LayerStackCalculator`, :class:`FeatureMapViewer`. Slider specifications live once in
 :data:`SLIDERS` and are shared by all of them. Importing this module never imports TensorFlow
@@ -44,6 +51,7 @@ __all__ = [
     "ReceptiveFieldExplorer",
     "LayerStackCalculator",
     "FeatureMapViewer",
+    "UPLOAD_ACCEPT",
 ]
 
 _STYLE = {"description_width": "initial"}
@@ -97,6 +105,22 @@ SLIDERS = {
 def _play(interval=700):
     return widgets.Play(value=0, min=0, max=0, step=1, interval=interval, description="play",
                         tooltip="animate the sliding window", show_repeat=True)
+
+
+def _row(children, **layout):
+    """A horizontal box whose children wrap onto the next line when the page is too narrow for them."""
+    layout = {"flex_flow": "row wrap", "align_items": "center", "max_width": "100%", **layout}
+    return widgets.HBox(list(children), layout=widgets.Layout(**layout))
+
+
+#: What the upload button offers in the file dialog (broad on purpose: the decoder explains the files it refuses).
+UPLOAD_ACCEPT = ".png,.jpg,.jpeg,.gif,.bmp,.webp,image/*"
+
+
+def _upload_button():
+    return widgets.FileUpload(accept=UPLOAD_ACCEPT, multiple=False, description="your photo", icon="upload",
+                              tooltip="use your own PNG or JPEG photo (it is shrunk to at most 64 x 64 pixels)",
+                              layout=widgets.Layout(width="auto"))
 
 
 def _html(css_class, value=""):
@@ -225,7 +249,12 @@ class _Explorer:
     trigger :meth:`update` again.
     """
 
-    _observe_skip = ("play",)
+    _observe_skip = ("play", "upload")
+
+    #: Explorers with an upload button: the decoder's mode and the working size of an uploaded photo.
+    UPLOAD_MODE = "gray"
+    UPLOAD_SIZE = 64
+    MAX_UPLOADS = 4
 
     def _setup(self, view=None):
         self.status = _html("cnn-status")
@@ -256,6 +285,87 @@ class _Explorer:
             if name in self._observe_skip or not hasattr(w, "value"):
                 continue
             w.observe(self._on_change, names="value")
+        if "upload" in self.controls:
+            self.controls["upload"].observe(self._on_upload, names="value")
+
+    # -- the student's own photo ----------------------------------------------------------------
+    def _setup_uploads(self):
+        """Call in ``__init__`` of an explorer with ``controls["upload"]`` and ``controls["image"]``."""
+        self._uploads = {}  # dropdown label -> decoded image, oldest first
+        self._base_images = list(self.controls["image"].options)
+        self.upload_note = _html("cnn-upload-note")
+        self.upload_note.layout.display = "none"
+        self.upload_notes = []  # what was converted in the last photo used, in plain words
+
+    def _on_upload(self, change):
+        if self._busy or not change["new"]:
+            return  # our own clearing of the button (below), or nothing chosen
+        try:
+            label, image, notes = self._read_upload(change["new"])
+        except (ValueError, TypeError) as exc:
+            self._refuse_upload(str(exc))
+        else:
+            self._use_upload(label, image, notes)
+        finally:
+            with self._quiet():  # free the file's bytes; the same file can be chosen again
+                self.controls["upload"].value = ()
+
+    def _read_upload(self, files):
+        """(dropdown label, image, notes) from a ``FileUpload`` value; ValueError when the file cannot be used."""
+        from helpers import data
+
+        if isinstance(files, dict):  # ipywidgets 7 wrote {name: {...}}
+            files = list(files.values())
+        files = list(files)
+        if not files or not isinstance(files[0], dict):
+            raise ValueError("the upload arrived without a file: choose a PNG or JPEG photo again")
+        upload = files[0]
+        name = str(upload.get("name") or "your file")
+        content = upload.get("content")
+        if content is None:
+            content = b""
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise ValueError(f"the upload of {name} arrived without its content: choose the file again")
+        image, notes = data.image_from_bytes(content, mode=self.UPLOAD_MODE, size=self.UPLOAD_SIZE, name=name,
+                                             return_notes=True)
+        short = name if len(name) <= 40 else name[:24] + "…" + name[-15:]
+        if len(files) > 1:
+            notes.append(f"one photo at a time: {name} is used")
+        return f"uploaded: {short}", image, notes
+
+    def _refuse_upload(self, text):
+        """Say why in the status line; the picture, controls and ``state`` stay as they were."""
+        shown = self.status.value
+        self.status.value = (f"<b>Could not use that upload:</b> {_esc(text)}"
+                             f"<br><span style='opacity:0.75'>still showing: {shown}</span>")
+        self.status.add_class("cnn-upload-refused")
+        self.upload_note.value = ""
+        self.upload_note.layout.display = "none"
+
+    def _use_upload(self, label, image, notes):
+        self._uploads.pop(label, None)
+        self._uploads[label] = image
+        while len(self._uploads) > self.MAX_UPLOADS:
+            self._uploads.pop(next(iter(self._uploads)))
+        dropdown = self.controls["image"]
+        with self._quiet():
+            dropdown.options = [*reversed(self._uploads), *self._base_images]
+            dropdown.value = label
+        notes = [*notes, *self._upload_hints(image)]
+        h, w = image.shape[:2]
+        self.upload_note.value = (f"<b>{_esc(label[len('uploaded: '):])}</b>: {h} x {w} pixels"
+                                  + "".join(f" · {_esc(n)}" for n in notes))
+        self.upload_note.layout.display = ""
+        self.upload_notes = notes
+        self.update()
+
+    def _upload_hints(self, image):
+        """Extra notes about how the explorer will show an uploaded image (nothing by default)."""
+        return []
+
+    def _uploaded(self, name):
+        """The uploaded image called ``name`` in the dropdown, or None."""
+        return getattr(self, "_uploads", {}).get(name)
 
     def _on_change(self, _change=None):
         if not self._busy:
@@ -271,6 +381,7 @@ class _Explorer:
                 self._set_problem(str(exc))
             else:
                 self.status.remove_class("cnn-problem")
+            self.status.remove_class("cnn-upload-refused")
             self._render()
 
     def _sync_controls(self):
@@ -364,7 +475,9 @@ class ConvolutionExplorer(_Explorer):
     ----------
     image : None, str or array_like, optional
         ``None`` (the classic 6x6 edge grid), ``"camera"``, ``"astronaut"``, ``"coins"``, ``"digit"``,
-        ``"rgb"`` (a 6x6 colour crop) or an array ``(H, W)`` / ``(H, W, 3)``.
+        ``"rgb"`` (a 6x6 colour crop) or an array ``(H, W)`` / ``(H, W, 3)``. The student's own photo comes
+        through ``controls["upload"]``: shrunk to at most 64 x 64 pixels, kept in colour (the mode decides
+        whether it is convolved as one grey channel or as an RGB volume).
     kernel : str or array_like, optional
         A preset name (see :data:`KERNEL_PRESETS`) or a square ``(k, k)`` array; vertical edge by default.
     mode : {"single channel", "RGB volume"}, optional
@@ -389,6 +502,7 @@ class ConvolutionExplorer(_Explorer):
     """
 
     IMAGES = ("grid", "camera", "astronaut", "coins", "digit", "rgb")
+    UPLOAD_MODE = "auto"
     MODES = ("single channel", "RGB volume")
     MAX_EDIT = 5
     EXTRA_FILTERS = ("red minus green", "vertical edge on blue", "blur of all channels")
@@ -423,7 +537,9 @@ class ConvolutionExplorer(_Explorer):
             "step": SLIDERS["step"](),
             "play": _play(),
             "filters": SLIDERS["filters"](),
+            "upload": _upload_button(),
         }
+        self._setup_uploads()
         widgets.link((self.controls["play"], "value"), (self.controls["step"], "value"))
         # editable kernel: a pool of FloatText boxes, the k x k corner is shown
         self._boxes = [[widgets.FloatText(value=0.0, step=0.1, layout=widgets.Layout(width="4.2em"))
@@ -432,7 +548,7 @@ class ConvolutionExplorer(_Explorer):
             for j, box in enumerate(row):
                 box.add_class("cnn-kernel-cell")
                 box.observe(partial(self._on_box, i, j), names="value")
-        self.kernel_grid = widgets.GridBox([], layout=widgets.Layout(grid_gap="2px"))
+        self.kernel_grid = widgets.GridBox([], layout=widgets.Layout(grid_gap="2px", width="max-content"))
         self.kernel_grid.add_class("cnn-kernel-grid")
         self.kernel_note = _html("cnn-kernel-note")
         self.controls["kernel"] = self.kernel_grid
@@ -442,16 +558,19 @@ class ConvolutionExplorer(_Explorer):
         self.products = _html("cnn-products")
         self.formula = _html("cnn-formula")
         c = self.controls
+        kernel_box = widgets.VBox([widgets.HTML("<b>kernel values</b>"), self.kernel_grid, self.kernel_note],
+                                  layout=widgets.Layout(flex="0 0 auto"))
+        kernel_box.add_class("cnn-kernel-box")
         self.widget = widgets.VBox([
-            widgets.HBox([c["image"], c["mode"], c["preset"]]),
-            widgets.HBox([c["kernel_size"], c["stride"], c["padding"], c["dilation"]]),
-            widgets.HBox([c["play"], c["step"], c["filters"]]),
-            widgets.HBox([self.figure, widgets.VBox([widgets.HTML("<b>kernel values</b>"), self.kernel_grid,
-                                                     self.kernel_note])]),
-            widgets.HBox([self.products, self.formula]),
+            _row([c["image"], c["upload"], c["mode"], c["preset"]]),
+            self.upload_note,
+            _row([c["kernel_size"], c["stride"], c["padding"], c["dilation"]]),
+            _row([c["play"], c["step"], c["filters"]]),
+            _row([self.figure, kernel_box], align_items="flex-start"),
+            _row([self.products, self.formula], align_items="flex-start"),
             self.warning,
             self.status,
-        ])
+        ], layout=widgets.Layout(max_width="100%"))
         self.widget.add_class("cnn-explorer")
         self.widget.add_class("cnn-convolution-explorer")
         self._observe()
@@ -517,6 +636,8 @@ class ConvolutionExplorer(_Explorer):
         name = self.controls["image"].value
         if name == "your array":
             img = self._custom_image
+        elif self._uploaded(name) is not None:
+            img = self._uploaded(name)
         else:
             if name not in self._images:
                 self._images[name] = _named_image(name)
@@ -625,6 +746,11 @@ class ConvolutionExplorer(_Explorer):
         self.view = self._view_for(step["volume"])
         self.view.show(step)
 
+    def _upload_hints(self, image):
+        if image.ndim == 3 and self.controls["mode"].value != "RGB volume":
+            return ["shown in grey: choose mode \u201cRGB volume\u201d to convolve its three colour channels"]
+        return []
+
     def _view_for(self, volume):
         if volume:
             if self._volume_view is None:
@@ -684,7 +810,9 @@ class PoolingExplorer(_Explorer):
     Parameters
     ----------
     image : None, str or array_like, optional
-        ``None`` (an 8x8 grid of small integers), ``"camera"``, ``"coins"``, ``"digit"`` or a 2-D array.
+        ``None`` (an 8x8 grid of small integers), ``"camera"``, ``"coins"``, ``"digit"`` or a 2-D array. The
+        student's own photo comes through ``controls["upload"]``: converted to grey and shrunk to at most
+        64 x 64 pixels.
 
     Attributes
     ----------
@@ -719,15 +847,19 @@ class PoolingExplorer(_Explorer):
             "step": SLIDERS["step"](),
             "play": _play(),
             "shift": SLIDERS["shift"](),
+            "upload": _upload_button(),
         }
+        self._setup_uploads()
         widgets.link((self.controls["play"], "value"), (self.controls["step"], "value"))
         self._setup(plotting.PoolView())
         c = self.controls
         self.widget = widgets.VBox([
-            widgets.HBox([c["image"], c["mode"], c["pool_size"], c["stride"]]),
-            widgets.HBox([c["padding"], c["play"], c["step"], c["shift"]]),
+            _row([c["image"], c["upload"], c["mode"]]),
+            self.upload_note,
+            _row([c["pool_size"], c["stride"], c["padding"]]),
+            _row([c["play"], c["step"], c["shift"]]),
             self.figure, self.warning, self.status,
-        ])
+        ], layout=widgets.Layout(max_width="100%"))
         self.widget.add_class("cnn-explorer")
         self.widget.add_class("cnn-pooling-explorer")
         self._observe()
@@ -738,6 +870,8 @@ class PoolingExplorer(_Explorer):
         name = self.controls["image"].value
         if name == "your array":
             return self._custom_image
+        if self._uploaded(name) is not None:
+            return self._uploaded(name)
         key = "pool grid" if name == "grid" else name
         if key not in self._images:
             self._images[key] = _named_image(key)
@@ -834,7 +968,7 @@ class ReceptiveFieldExplorer(_Explorer):
             sw = SLIDERS["stride"](value=s, max=3, description=f"stride {i + 1}", width="180px")
             dw = SLIDERS["dilation"](value=d, max=4, description=f"dilation {i + 1}", width="190px")
             self.controls.update({f"kernel_{i + 1}": kw, f"stride_{i + 1}": sw, f"dilation_{i + 1}": dw})
-            row = widgets.HBox([kw, sw, dw])
+            row = _row([kw, sw, dw])
             row.add_class("cnn-rf-layer")
             rows.append(row)
         self._rows = rows
@@ -842,9 +976,9 @@ class ReceptiveFieldExplorer(_Explorer):
         self._setup(plotting.ReceptiveFieldView())
         self.table_html = _html("cnn-table")
         self.widget = widgets.VBox([
-            widgets.HBox([self.controls["layer_count"], self.controls["unit"]]),
+            _row([self.controls["layer_count"], self.controls["unit"]]),
             *rows,
-            widgets.HBox([self.figure, self.table_html]),
+            _row([self.figure, self.table_html], align_items="flex-start"),
             self.warning, self.status,
         ])
         self.widget.add_class("cnn-explorer")
@@ -1002,11 +1136,10 @@ class LayerStackCalculator(_Explorer):
         self._setup(None)
         self.table_html = _html("cnn-table")
         self.keras_html = _html("cnn-compare")
-        self._param_row = widgets.HBox([c[n] for n in ("filters", "kernel_size", "strides", "padding", "pool_size",
-                                                         "units")])
+        self._param_row = _row([c[n] for n in ("filters", "kernel_size", "strides", "padding", "pool_size", "units")])
         self.widget = widgets.VBox([
-            widgets.HBox([c["preset"], c["input_height"], c["input_width"], c["input_channels"]]),
-            widgets.HBox([c["layer_type"], c["add"], c["remove"], c["compare"]]),
+            _row([c["preset"], c["input_height"], c["input_width"], c["input_channels"]]),
+            _row([c["layer_type"], c["add"], c["remove"], c["compare"]]),
             self._param_row, self.table_html, self.keras_html, self.warning, self.status,
         ])
         self.widget.add_class("cnn-explorer")
@@ -1200,8 +1333,9 @@ class FeatureMapViewer(_Explorer):
         self.grid_image = widgets.Image(format="png")
         self.grid_image.add_class("cnn-grid")
         self.grid_image.layout.display = "none"
+        self.grid_image.layout.max_width = "100%"
         c = self.controls
-        self.widget = widgets.VBox([widgets.HBox([c["layer"], c["channel"], c["show_all"]]), self.figure,
+        self.widget = widgets.VBox([_row([c["layer"], c["channel"], c["show_all"]]), self.figure,
                                     self.grid_image, self.warning, self.status])
         self.widget.add_class("cnn-explorer")
         self.widget.add_class("cnn-feature-maps")

@@ -338,3 +338,226 @@ def test_data_never_imports_tensorflow():
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# image_from_bytes: a student's own photo (files built in memory, see tests/_upload_files.py)
+# ---------------------------------------------------------------------------------------------------------
+
+import io  # noqa: E402
+import warnings  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from PIL import Image  # noqa: E402
+from skimage.color import rgb2gray  # noqa: E402
+
+import _upload_files as files  # noqa: E402
+
+
+def _refusal(content, **kwargs):
+    with pytest.raises(ValueError) as info:
+        data.image_from_bytes(content, name="test.png", **kwargs)
+    message = str(info.value)
+    assert "test.png" in message and "Traceback" not in message
+    return message
+
+
+def test_upload_small_png_is_read_exactly_in_both_modes():
+    rgb = files.rgb_array(5, 7)
+    content = files.encode(Image.fromarray(rgb))
+    colour, notes = data.image_from_bytes(content, mode="rgb", return_notes=True)
+    np.testing.assert_allclose(colour, rgb / 255.0)
+    assert notes == []  # smaller than the working size: kept as it is, nothing converted
+    gray = data.image_from_bytes(content, mode="gray")
+    np.testing.assert_allclose(gray, rgb2gray(rgb / 255.0), atol=1e-12)
+    assert gray.dtype == np.float64 and gray.shape == (5, 7)
+
+
+def test_upload_is_shrunk_keeping_its_proportions():
+    content = files.png_rgb(300, 200)  # 300 high, 200 wide
+    image, notes = data.image_from_bytes(content, mode="rgb", size=64, return_notes=True)
+    assert image.shape == (64, round(200 * 64 / 300), 3)
+    assert any("300 x 200" in n and "64 x 43" in n for n in notes)
+    assert data.image_from_bytes(content, size=(20, 30)).shape == (20, 30)  # a pair: exactly that size
+    assert 0 <= image.min() and image.max() <= 1
+    # a flat colour stays that colour after the resampling
+    flat = files.encode(Image.new("RGB", (500, 400), (255, 128, 0)))
+    np.testing.assert_allclose(data.image_from_bytes(flat, mode="rgb")[20, 20], [1, 128 / 255, 0], atol=1e-9)
+
+
+def test_upload_jpeg_photo_is_decoded_close_to_its_pixels():
+    rgb = np.zeros((480, 640, 3), np.uint8)
+    rgb[:, :320] = (200, 30, 30)  # left half red, right half dark blue
+    rgb[:, 320:] = (10, 20, 120)
+    image = data.image_from_bytes(files.encode(Image.fromarray(rgb), "JPEG", quality=95), mode="rgb", size=64)
+    assert image.shape == (48, 64, 3)
+    np.testing.assert_allclose(image[24, 5], np.array([200, 30, 30]) / 255, atol=0.04)
+    np.testing.assert_allclose(image[24, 60], np.array([10, 20, 120]) / 255, atol=0.04)
+
+
+def test_upload_auto_mode_keeps_grey_files_grey():
+    grey = files.encode(Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4) * 20))
+    assert data.image_from_bytes(grey, mode="auto").shape == (3, 4)
+    image, notes = data.image_from_bytes(grey, mode="rgb", return_notes=True)
+    assert image.shape == (3, 4, 3) and any("three colour channels are equal" in n for n in notes)
+    assert data.image_from_bytes(files.png_rgb(3, 4), mode="auto").shape == (3, 4, 3)
+
+
+def test_upload_empty_file_is_refused():
+    message = _refusal(b"")
+    assert "empty" in message and "0 bytes" in message
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"hello, this is my homework", "not an image"),
+    (bytes(range(256)) * 4, "not an image"),
+    (b"%PDF-1.7\n...", "PDF"),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "SVG"),
+])
+def test_upload_not_an_image_is_refused_and_named(content, expected):
+    message = _refusal(content)
+    assert expected in message and "PNG or JPEG" in message
+
+
+def test_upload_other_formats_bmp_accepted_tiff_named():
+    rgb = files.rgb_array(4, 5)
+    np.testing.assert_allclose(data.image_from_bytes(files.encode(Image.fromarray(rgb), "BMP"), mode="rgb"),
+                               rgb / 255)
+    assert "TIFF" in _refusal(files.encode(Image.fromarray(rgb), "TIFF"))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_upload_truncated_file_is_refused(fmt, keep):
+    content = files.encode(Image.fromarray(files.rgb_array(120, 160)), fmt)
+    message = _refusal(content[: int(len(content) * keep)])
+    assert "damaged or incomplete" in message
+
+
+@pytest.mark.parametrize("width, height", [(10000, 5000), (7072, 7072), (20000, 10000), (100000, 100000)])
+def test_upload_too_many_megapixels_is_refused_from_the_header(width, height):
+    """The header claims the size but the file holds no pixels: only a header check can give this message."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DecompressionBombWarning (or any other) reaches the student
+        message = _refusal(files.header_only_png(width, height))
+    assert "megapixels" in message and "damaged" not in message
+    assert str(data.MAX_UPLOAD_MEGAPIXELS) in message
+
+
+def test_upload_real_50_megapixel_image_is_refused():
+    content = files.big_png(8000, 6250)
+    message = _refusal(content)
+    assert "50.0 megapixels" in message and "8000 pixels wide and 6250 high" in message
+
+
+def test_upload_just_under_the_limit_is_read():
+    side = int((data.MAX_UPLOAD_MEGAPIXELS * 1e6) ** 0.5) - 1  # 1-bit, so it stays small to build
+    image = data.image_from_bytes(files.big_png(side, side // 4), size=64)
+    assert image.shape == (16, 64) and np.all(image == 0)
+
+
+def test_upload_16_bit_grey_is_scaled_not_clipped():
+    values = (np.arange(20).reshape(4, 5) * 3000).astype(np.uint16)  # up to 57,000: far beyond 8 bits
+    image, notes = data.image_from_bytes(files.png_gray16(values), return_notes=True)
+    np.testing.assert_allclose(image, values / 65535.0, atol=1e-6)
+    assert any("16-bit" in n for n in notes)
+
+
+def test_upload_16_bit_colour_keeps_the_high_byte():
+    values = np.zeros((2, 3, 3), np.uint16)
+    values[0, 0] = (65535, 0, 100 * 256 + 50)
+    values[1, 2] = (256 * 7, 65535, 255)
+    image, notes = data.image_from_bytes(files.png_rgb48(values), mode="rgb", return_notes=True)
+    np.testing.assert_allclose(image, (values >> 8) / 255.0)
+    assert any("16-bit colour" in n for n in notes)
+
+
+def test_upload_cmyk_is_converted_to_rgb():
+    image, notes = data.image_from_bytes(files.jpeg_cmyk(cmyk=(0, 255, 0, 0)), mode="rgb", return_notes=True)
+    assert image.shape == (16, 24, 3)
+    np.testing.assert_allclose(image[8, 12], [1, 0, 1], atol=0.05)  # no cyan, full magenta: R + B
+    assert any("CMYK" in n for n in notes)
+
+
+def test_upload_alpha_is_composited_on_white():
+    rgba = np.zeros((2, 3, 4), np.uint8)
+    rgba[0, 0] = (255, 0, 0, 255)    # opaque red stays red
+    rgba[0, 1] = (255, 0, 0, 0)      # fully transparent: white
+    rgba[0, 2] = (0, 0, 0, 51)       # black at 20 %: 80 % white
+    rgba[1] = (0, 0, 255, 255)
+    image, notes = data.image_from_bytes(files.png_rgba(rgba), mode="rgb", return_notes=True)
+    np.testing.assert_allclose(image[0, 0], [1, 0, 0])
+    np.testing.assert_allclose(image[0, 1], [1, 1, 1])
+    np.testing.assert_allclose(image[0, 2], [1 - 51 / 255] * 3)
+    np.testing.assert_allclose(image[1, 0], [0, 0, 1])
+    assert "transparent parts composited on white" in notes
+    # grey with alpha, and a palette image with a transparent colour
+    la = files.encode(Image.fromarray(np.array([[[0, 0], [0, 255]]], np.uint8), "LA"))
+    np.testing.assert_allclose(data.image_from_bytes(la), [[1.0, 0.0]])
+    pal = Image.new("P", (2, 1), 0)
+    pal.putpalette([255, 0, 0, 0, 0, 255])
+    pal.putpixel((1, 0), 1)
+    image = data.image_from_bytes(files.encode(pal, transparency=0), mode="rgb")
+    np.testing.assert_allclose(image[0], [[1, 1, 1], [0, 0, 1]])
+    # an opaque RGBA file gets no note
+    rgba[..., 3] = 255
+    assert data.image_from_bytes(files.png_rgba(rgba), mode="rgb", return_notes=True)[1] == []
+
+
+def test_upload_animated_gif_uses_the_first_frame():
+    image, notes = data.image_from_bytes(files.animated_gif(), mode="rgb", return_notes=True)
+    assert image.shape == (10, 12, 3)
+    np.testing.assert_allclose(image[5, 5], [1, 0, 0], atol=0.01)  # red: the first frame
+    assert any("3 frames" in n and "first frame" in n for n in notes)
+
+
+def test_upload_exif_rotated_photo_is_turned_upright():
+    im = Image.new("RGB", (40, 20), (0, 0, 255))  # stored 40 wide x 20 high, left half red
+    im.paste((255, 0, 0), (0, 0, 20, 20))
+    exif = im.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
+    image, notes = data.image_from_bytes(files.encode(im, "JPEG", quality=95, exif=exif), mode="rgb",
+                                         return_notes=True)
+    assert image.shape == (40, 20, 3)
+    np.testing.assert_allclose(image[5, 10], [1, 0, 0], atol=0.06)   # the left half is now at the top
+    np.testing.assert_allclose(image[35, 10], [0, 0, 1], atol=0.06)
+    assert any("EXIF" in n for n in notes)
+
+
+def test_upload_bad_arguments_name_themselves():
+    with pytest.raises(TypeError, match="data must be"):
+        data.image_from_bytes("photo.png")
+    with pytest.raises(ValueError, match="mode"):
+        data.image_from_bytes(files.png_rgb(), mode="cmyk")
+    with pytest.raises((ValueError, TypeError), match="size"):
+        data.image_from_bytes(files.png_rgb(), size=0)
+    image = data.image_from_bytes(memoryview(files.png_rgb(4, 4)))  # as FileUpload delivers it
+    assert image.shape == (4, 4)
+
+
+_VALID = [files.png_rgb(20, 30), files.jpeg_rgb(20, 30), files.animated_gif(), files.png_gray16(np.eye(8) * 9000),
+          files.jpeg_cmyk(), files.encode(Image.new("RGBA", (9, 7), (1, 2, 3, 100)))]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(st.one_of(
+    st.binary(max_size=600),
+    st.tuples(st.sampled_from(range(len(_VALID))), st.floats(0, 1)).map(
+        lambda t: _VALID[t[0]][: int(len(_VALID[t[0]]) * t[1])]),
+    st.tuples(st.sampled_from(range(len(_VALID))), st.integers(0, 10**6), st.integers(0, 255)).map(
+        lambda t: _VALID[t[0]][: t[1] % len(_VALID[t[0]])] + bytes([t[2]])
+        + _VALID[t[0]][t[1] % len(_VALID[t[0]]) + 1:]),
+))
+def test_upload_random_bytes_give_an_image_or_a_value_error(content):
+    """Random files, truncations and one-byte corruptions of real files: never any other exception."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            image = data.image_from_bytes(content, mode="rgb", size=16)
+        except ValueError as exc:
+            assert str(exc) and "PNG or JPEG" in str(exc) or "megapixels" in str(exc)
+            return
+    assert image.ndim == 3 and image.shape[2] == 3 and max(image.shape[:2]) <= 16
+    assert np.all((0 <= image) & (image <= 1))
