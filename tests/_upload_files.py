@@ -82,4 +82,4 @@ def big_png(width=8000, height=6250) -> bytes:
 def upload_value(content: bytes, name="photo.png", kind="image/png"):
     """A ``FileUpload.value`` as ipywidgets 8 sets it from the browser: a tuple of one dict."""
     return ({"name": name, "type": kind, "size": len(content), "content": memoryview(bytes(content)),
-             "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+             "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)},)

@@ -344,15 +344,13 @@ def test_data_never_imports_tensorflow():
 # image_from_bytes: a student's own photo (files built in memory, see tests/_upload_files.py)
 # ---------------------------------------------------------------------------------------------------------
 
-import io  # noqa: E402
 import warnings  # noqa: E402
 
+import _upload_files as files  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage.color import rgb2gray  # noqa: E402
-
-import _upload_files as files  # noqa: E402
 
 
 def _refusal(content, **kwargs):

@@ -498,3 +498,141 @@ def test_layer_stack_shows_exactly_the_boxes_of_the_chosen_layer_type():
         assert c[shown].layout.display != "none" and c[hidden].layout.display == "none"
         for name in ("input_height", "input_width", "input_channels"):
             assert c[name].layout.display != "none", f"{name} must stay visible with {layer_type}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Uploads: the student's own photo in ConvolutionExplorer and PoolingExplorer
+# ------------------------------------------------------------------------------------------------
+
+import _upload_files as files  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from helpers.data import image_from_bytes  # noqa: E402
+
+
+def _same(a, b):
+    """Deep equality of two state dicts (numpy arrays compared by value)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+_BAD_FILES = {
+    "empty": (b"", "empty"),
+    "not an image": (b"my essay about convolutions", "not an image"),
+    "truncated PNG": (files.png_rgb(100, 120)[:600], "damaged or incomplete"),
+    "truncated JPEG": (files.jpeg_rgb(100, 120)[:900], "damaged or incomplete"),
+    "50 megapixels": (files.header_only_png(10000, 5000), "50.0 megapixels"),
+    "HEIC": (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC"),
+}
+
+# files that are converted, with the words of the note that says how
+_CONVERTED_FILES = {
+    "alpha": (files.png_rgba(np.dstack([files.rgb_array(20, 30), np.full((20, 30), 100, np.uint8)])),
+              "composited on white"),
+    "16-bit": (files.png_gray16(np.arange(600).reshape(20, 30) * 100), "16-bit"),
+    "CMYK": (files.jpeg_cmyk(), "CMYK"),
+    "animated GIF": (files.animated_gif(), "first frame"),
+    "big photo": (files.jpeg_rgb(600, 800), "resized from 600 x 800 to 48 x 64"),
+}
+
+
+@pytest.fixture(params=[ConvolutionExplorer, PoolingExplorer], ids=["convolution", "pooling"])
+def explorer(request):
+    return request.param()
+
+
+def test_upload_control_accepts_images_and_starts_empty(explorer):
+    upload = explorer.controls["upload"]
+    assert upload.value == () and not upload.multiple
+    for ext in (".png", ".jpg", ".jpeg"):
+        assert ext in upload.accept
+    assert "cnn-control-upload" in upload._dom_classes
+
+
+def test_uploaded_photo_becomes_the_shown_image(explorer):
+    content = files.png_rgb(300, 400)
+    expected = image_from_bytes(content, mode="gray", size=64)  # (48, 64): grey, shrunk to the working size
+    explorer.controls["upload"].value = files.upload_value(content, "my cat.png")
+    image = explorer.controls["image"]
+    assert image.value == "uploaded: my cat.png" and image.options[0] == "uploaded: my cat.png"
+    assert "grid" in image.options  # the other images are still there
+    assert explorer.state["problem"] is None and explorer.state["image"] == "uploaded: my cat.png"
+    assert "cnn-upload-refused" not in explorer.status._dom_classes
+    assert "my cat.png" in explorer.upload_note.value and "48 x 64" in explorer.upload_note.value
+    assert explorer.controls["upload"].value == ()  # cleared: the same file can be chosen again
+    if isinstance(explorer, ConvolutionExplorer):
+        assert explorer.state["input_shape"] == (48, 64, 1)
+        k = explorer.state["kernel"]
+        np.testing.assert_allclose(explorer.result[:, :, 0], correlate2d(expected, k, mode="valid"), atol=1e-9)
+        assert "RGB volume" in explorer.upload_note.value  # a colour photo in single-channel mode: say so
+        explorer.controls["mode"].value = "RGB volume"
+        assert explorer.state["input_shape"] == (48, 64, 3)
+        colour = image_from_bytes(content, mode="rgb", size=64)
+        np.testing.assert_allclose(explorer._input(), colour)
+    else:
+        assert explorer.state["input_shape"] == (48, 64)
+        np.testing.assert_allclose(explorer.result, _block_pool(expected, 2, np.max))
+    # choosing another image and coming back keeps the upload
+    image.value = "grid"
+    image.value = "uploaded: my cat.png"
+    assert explorer.state["input_shape"][:2] == (48, 64)
+
+
+@pytest.mark.parametrize("case", list(_BAD_FILES))
+def test_bad_upload_is_explained_and_changes_nothing(explorer, case):
+    content, words = _BAD_FILES[case]
+    explorer.controls["stride"].value = 2
+    state = {k: (v.copy() if isinstance(v, (dict, list, np.ndarray)) else v) for k, v in explorer.state.items()}
+    picture, options, shown = explorer.figure.value, explorer.controls["image"].options, explorer.status.value
+    explorer.controls["upload"].value = files.upload_value(content, f"{case}.png")
+    assert _same(explorer.state, state)
+    assert explorer.figure.value == picture and explorer.controls["image"].options == options
+    status = explorer.status.value
+    assert "Could not use that upload" in status and words in status and f"{case}.png" in status
+    assert "Traceback" not in status and "cnn-upload-refused" in explorer.status._dom_classes
+    assert shown in status  # still says what is on show
+    assert explorer.controls["upload"].value == ()
+    explorer.controls["stride"].value = 1  # the next change writes an ordinary status again
+    assert "Could not use" not in explorer.status.value
+    assert "cnn-upload-refused" not in explorer.status._dom_classes
+
+
+@pytest.mark.parametrize("case", list(_CONVERTED_FILES))
+def test_unusual_upload_is_converted_with_a_note(explorer, case):
+    content, words = _CONVERTED_FILES[case]
+    explorer.controls["upload"].value = files.upload_value(content, f"{case}.img")
+    assert explorer.controls["image"].value == f"uploaded: {case}.img"
+    assert explorer.state["problem"] is None
+    assert words in explorer.upload_note.value
+    assert any(words in n for n in explorer.upload_notes)
+
+
+def test_an_empty_value_is_not_an_upload(explorer):
+    state, status = dict(explorer.state), explorer.status.value
+    explorer.controls["upload"].value = ()
+    assert explorer.status.value == status and explorer.state.keys() == state.keys()
+
+
+def test_uploads_are_kept_up_to_a_limit_newest_first(explorer):
+    for i in range(explorer.MAX_UPLOADS + 2):
+        explorer.controls["upload"].value = files.upload_value(files.png_rgb(10, 12, seed=i), f"p{i}.png")
+    uploaded = [o for o in explorer.controls["image"].options if o.startswith("uploaded: ")]
+    n = explorer.MAX_UPLOADS + 2
+    assert uploaded == [f"uploaded: p{i}.png" for i in range(n - 1, n - 1 - explorer.MAX_UPLOADS, -1)]
+    explorer.controls["upload"].value = files.upload_value(files.png_rgb(10, 12, seed=99), f"p{n - 2}.png")
+    assert explorer.controls["image"].options[0] == f"uploaded: p{n - 2}.png"  # same name: replaced, not doubled
+    assert sum(o == f"uploaded: p{n - 2}.png" for o in explorer.controls["image"].options) == 1
+
+
+def test_a_tiny_upload_is_explained_by_the_explorer_not_refused():
+    ex = ConvolutionExplorer()
+    ex.controls["upload"].value = files.upload_value(files.encode(Image.new("L", (2, 2), 128)), "dot.png")
+    assert ex.controls["image"].value == "uploaded: dot.png"
+    assert _problem_shown(ex) and "kernel" in ex.state["problem"]  # 3 x 3 kernel on 2 x 2: the usual words
+    ex.controls["kernel_size"].value = 1
+    assert ex.state["problem"] is None and ex.result.shape == (2, 2, 1)

@@ -2,7 +2,8 @@
 
 Allowed values come from each widget itself (``min``/``max`` of sliders and bounded boxes, ``options`` of
 dropdowns, both values of checkboxes), so whatever a student can reach with the mouse or keyboard is
-covered. After every change: no exception, and a sensible state: either a problem text shown instead
+covered; the upload button gets random files (noise, real PNG/JPEG/GIF files, their truncations and one-byte
+corruptions). After every change: no exception, and a sensible state: either a problem text shown instead
 of a picture, or a result whose shape the size formulas of :mod:`helpers.shapes` predict.
 """
 
@@ -12,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import _upload_files as files  # noqa: E402
 import ipywidgets as widgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -35,12 +37,32 @@ def _value_controls(ex):
     return [name for name, w in ex.controls.items() if hasattr(w, "value")]
 
 
+_VALID_FILES = [files.png_rgb(20, 30), files.jpeg_rgb(40, 30), files.animated_gif(), files.jpeg_cmyk(),
+                files.png_gray16(np.eye(9) * 9000), files.png_rgba(np.full((5, 6, 4), 90))]
+
+
+def _random_file(data):
+    """Bytes of a random 'file': noise, a real image, or a real image cut short or with one byte changed."""
+    kind = data.draw(st.integers(0, 3))
+    if kind == 0:
+        return data.draw(st.binary(max_size=400))
+    content = _VALID_FILES[data.draw(st.integers(0, len(_VALID_FILES) - 1))]
+    if kind == 1:
+        return content
+    at = data.draw(st.integers(0, len(content) - 1))
+    if kind == 2:
+        return content[:at]
+    return content[:at] + bytes([data.draw(st.integers(0, 255))]) + content[at + 1:]
+
+
 def _random_value(data, w):
     """A value the widget itself allows right now.
 
     The draw does not depend on the widget's current range (an integer mapped onto it), so hypothesis
     sees the same sequence of draws when it replays an example on an explorer in another state.
     """
+    if isinstance(w, widgets.FileUpload):
+        return files.upload_value(_random_file(data), "random.png")
     u = data.draw(st.integers(0, 10**6))
     if isinstance(w, (widgets.Dropdown, widgets.RadioButtons, widgets.ToggleButtons, widgets.Select)):
         options = list(w.options)
@@ -202,3 +224,35 @@ def test_feature_map_viewer_random_controls(data):
         maps = ex._maps[ex.state["layer"]]
         assert ex.state["channel"] < maps.shape[-1] == ex.controls["channel"].max + 1
         np.testing.assert_array_equal(ex.result, maps[:, :, ex.state["channel"]])
+
+
+def _snapshot(ex):
+    return ({k: (v.copy() if isinstance(v, (dict, list, np.ndarray)) else v) for k, v in ex.state.items()},
+            ex.figure.value, tuple(ex.controls["image"].options))
+
+
+def _same(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(st.data())
+@pytest.mark.parametrize("kind", [ConvolutionExplorer, PoolingExplorer], ids=["convolution", "pooling"])
+def test_random_uploads_never_raise_and_refusals_change_nothing(kind, data):
+    ex = _explorer(kind)
+    state, picture, options = _snapshot(ex)
+    ex.controls["upload"].value = files.upload_value(_random_file(data), "random.png")
+    assert ex.controls["upload"].value == ()
+    if "cnn-upload-refused" in ex.status._dom_classes:
+        assert "Could not use that upload" in ex.status.value and "random.png" in ex.status.value
+        assert _same(ex.state, state) and ex.figure.value == picture
+        assert tuple(ex.controls["image"].options) == options
+    else:
+        assert ex.controls["image"].value == "uploaded: random.png" == ex.state["image"]
+        assert "random.png" in ex.upload_note.value
+        assert ex.figure.value[:4] == b"\x89PNG"
+        _check_problem_or(ex)  # a 1-pixel-wide photo may not fit the kernel: explained, not raised
