@@ -264,8 +264,9 @@ class _Explorer:
         self.figure = widgets.Image(format="png")
         self.figure.add_class("cnn-figure")
         if view is not None:
-            w, h = view.size_px
-            self.figure.layout = widgets.Layout(width=f"{w}px", height=f"{h}px", max_width="100%",
+            w, _h = view.size_px
+            # height follows the width: a narrow page shrinks the whole picture instead of cutting it
+            self.figure.layout = widgets.Layout(width=f"{w}px", height="auto", max_width="100%",
                                                 object_fit="contain")
         self.state = {"problem": None}
         self._busy = False
@@ -758,8 +759,8 @@ class ConvolutionExplorer(_Explorer):
             view = self._volume_view
         else:
             view = self._single
-        w, h = view.size_px
-        self.figure.layout.width, self.figure.layout.height = f"{w}px", f"{h}px"
+        w, _h = view.size_px
+        self.figure.layout.width = f"{w}px"
         return view
 
     def _set_problem(self, text):

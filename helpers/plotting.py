@@ -45,6 +45,7 @@ __all__ = [
     "show_grid",
     "show_images",
     "plot_convolution_step",
+    "STEP_FIGURE_SIZE",
     "plot_padding",
     "plot_volume_convolution",
     "plot_pooling",
@@ -426,6 +427,10 @@ def show_images(images, titles=None, cmap="gray", ncols=None, size=2.6, signed=F
     return _finish(fig, save)
 
 
+#: Size in inches of :func:`plot_convolution_step`'s figure (shown about 760 px wide inline).
+STEP_FIGURE_SIZE = (7.6, 3.1)
+
+
 def plot_convolution_step(image, kernel, row=0, col=0, stride=1, padding="valid", dilation=1, save=None):
     """The sliding picture: input with the window, kernel, and output with the cell being filled.
 
@@ -461,7 +466,10 @@ def plot_convolution_step(image, kernel, row=0, col=0, stride=1, padding="valid"
     kernel = np.asarray(kernel, dtype=float)
     out = conv.filter2d(image, kernel, stride=stride, padding=padding, dilation=dilation)
     d = conv.conv_step_details(image, kernel, row, col, stride=stride, padding=padding, dilation=dilation)
-    view = ConvView(figure=_pyplot_figure((10.0, 3.9)))
+    # 7.6 in (760 px inline): on a 1024 px page with JupyterLab's file browser open (about 590 px for an output)
+    # the picture is shrunk by less than a quarter, so the numbers and the colour bar's labels stay readable
+    width, height = STEP_FIGURE_SIZE
+    view = ConvView(figure=_pyplot_figure((width, height)), width=width, height=height)
     view.update(image, kernel, out, d["rows"], d["cols"], (row, col), d["pad"], d["sum"], dilation=dilation)
     return _finish(view.figure, save)
 

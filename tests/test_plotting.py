@@ -419,3 +419,24 @@ def test_plot_volume_convolution_draws_each_filter(filters, drawn):
     assert any(f"4 x 4 x {filters} output" in t for t in texts)
     if filters > drawn:
         assert any(f"({drawn} drawn)" in t for t in texts)
+
+
+def test_step_figure_fits_a_laptop_page_with_its_colour_bar(tmp_path):
+    """02's step figure: shown inline at 100 dpi it must not need shrinking by more than a quarter on a 1024 px
+    page with the file browser open (about 590 px for an output), and the colour bar with its labels is in it."""
+    import matplotlib.pyplot as plt
+
+    fig = plotting.plot_convolution_step(EDGE, VERTICAL, row=0, col=2, padding=1)
+    renderer = fig.canvas.get_renderer()
+    whole = fig.get_tightbbox(renderer)  # inches, as the inline backend crops ("bbox_inches='tight'")
+    assert whole.width * 100 <= 590 / 0.75
+    bar = min(fig.axes, key=lambda ax: ax.bbox.width)  # the colour bar: the narrowest axes
+    labels = [t for t in bar.get_yticklabels() if t.get_text()]
+    assert bar.bbox.width < 30 and len(labels) >= 3
+    assert all(t.get_window_extent(renderer).x1 <= whole.x1 * fig.dpi + 1 for t in labels)
+    path = tmp_path / "step.png"
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    from PIL import Image
+
+    assert Image.open(path).size[0] <= 590 / 0.75
