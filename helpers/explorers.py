@@ -266,8 +266,9 @@ class _Explorer:
         if view is not None:
             w, _h = view.size_px
             # height follows the width: a narrow page shrinks the whole picture instead of cutting it
+            # (no side margins, so "100%" is the whole width and not 4 px more)
             self.figure.layout = widgets.Layout(width=f"{w}px", height="auto", max_width="100%",
-                                                object_fit="contain")
+                                                object_fit="contain", margin="2px 0px")
         self.state = {"problem": None}
         self._busy = False
 
