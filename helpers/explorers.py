@@ -741,7 +741,8 @@ class ConvolutionExplorer(_Explorer):
         self.status.value = (f"output {oh} x {ow} x {f} · {st['multiplications']:,} multiplications · "
                              f"step {st['step'] + 1} of {st['steps']}: row {st['row']}, col {st['col']} · "
                              f"sum of products = {plotting.format_value(step['total'])}")
-        self.formula.value = ("<b>output size</b><pre style='margin:0'>" + _esc(formula) + "</pre>")
+        self.formula.value = ("<b>output size</b><pre style='margin:0;white-space:pre-wrap;word-break:normal'>"
+                              + _esc(formula) + "</pre>")
         self.products.value = self._products_html(step["details"], step["volume"])
 
     def _draw(self, step):

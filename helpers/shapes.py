@@ -956,7 +956,9 @@ class Summary:
 
         def tr(row, tag="td"):
             cells = "".join(
-                f'<{tag} style="text-align:{"left" if c < 2 else "right"}; padding:2px 10px">{esc(v)}</{tag}>'
+                # the layer's name may wrap on a narrow page; shapes and numbers never break in two
+                f'<{tag} style="text-align:{"left" if c < 2 else "right"}; padding:2px 8px'
+                f'{"" if c == 0 else "; white-space:nowrap"}">{esc(v)}</{tag}>'
                 for c, v in enumerate(row)
             )
             return f"<tr>{cells}</tr>"
