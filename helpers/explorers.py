@@ -119,7 +119,8 @@ UPLOAD_ACCEPT = ".png,.jpg,.jpeg,.gif,.bmp,.webp,image/*"
 
 def _upload_button():
     return widgets.FileUpload(accept=UPLOAD_ACCEPT, multiple=False, description="your photo", icon="upload",
-                              tooltip="use your own PNG or JPEG photo (it is shrunk to at most 64 x 64 pixels)",
+                              tooltip="use your own PNG or JPEG photo, up to 10 MB (JupyterLab drops larger "
+                                      "uploads on the way); it is shrunk to at most 64 x 64 pixels",
                               layout=widgets.Layout(width="auto"))
 
 
