@@ -294,11 +294,11 @@ class _Explorer:
     # -- the student's own photo ----------------------------------------------------------------
     def _setup_uploads(self):
         """Call in ``__init__`` of an explorer with ``controls["upload"]`` and ``controls["image"]``."""
-        self._uploads = {}  # dropdown label -> decoded image, oldest first
+        self._uploads = {}  # dropdown label -> (decoded image, notes), oldest first
         self._base_images = list(self.controls["image"].options)
         self.upload_note = _html("cnn-upload-note")
         self.upload_note.layout.display = "none"
-        self.upload_notes = []  # what was converted in the last photo used, in plain words
+        self.upload_notes = []  # what was converted in the uploaded photo on show, in plain words
 
     def _on_upload(self, change):
         if self._busy or not change["new"]:
@@ -342,25 +342,31 @@ class _Explorer:
         self.status.value = (f"<b>Could not use that upload:</b> {_esc(text)}"
                              f"<br><span style='opacity:0.75'>still showing: {shown}</span>")
         self.status.add_class("cnn-upload-refused")
-        self.upload_note.value = ""
-        self.upload_note.layout.display = "none"
 
     def _use_upload(self, label, image, notes):
         self._uploads.pop(label, None)
-        self._uploads[label] = image
+        self._uploads[label] = (image, notes)
         while len(self._uploads) > self.MAX_UPLOADS:
             self._uploads.pop(next(iter(self._uploads)))
         dropdown = self.controls["image"]
         with self._quiet():
             dropdown.options = [*reversed(self._uploads), *self._base_images]
             dropdown.value = label
-        notes = [*notes, *self._upload_hints(image)]
+        self.update()
+
+    def _show_upload_note(self):
+        """Under the controls, while an uploaded photo is on show: its size and what was converted."""
+        label = self.controls["image"].value
+        if label not in self._uploads:
+            self.upload_notes = []
+            self.upload_note.layout.display = "none"
+            return
+        image, notes = self._uploads[label]
+        self.upload_notes = [*notes, *self._upload_hints(image)]
         h, w = image.shape[:2]
         self.upload_note.value = (f"<b>{_esc(label[len('uploaded: '):])}</b>: {h} x {w} pixels"
-                                  + "".join(f" · {_esc(n)}" for n in notes))
+                                  + "".join(f" · {_esc(n)}" for n in self.upload_notes))
         self.upload_note.layout.display = ""
-        self.upload_notes = notes
-        self.update()
 
     def _upload_hints(self, image):
         """Extra notes about how the explorer will show an uploaded image (nothing by default)."""
@@ -368,7 +374,8 @@ class _Explorer:
 
     def _uploaded(self, name):
         """The uploaded image called ``name`` in the dropdown, or None."""
-        return getattr(self, "_uploads", {}).get(name)
+        found = getattr(self, "_uploads", {}).get(name)
+        return None if found is None else found[0]
 
     def _on_change(self, _change=None):
         if not self._busy:
@@ -385,6 +392,8 @@ class _Explorer:
             else:
                 self.status.remove_class("cnn-problem")
             self.status.remove_class("cnn-upload-refused")
+            if hasattr(self, "_uploads"):
+                self._show_upload_note()
             self._render()
 
     def _sync_controls(self):

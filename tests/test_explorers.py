@@ -636,3 +636,18 @@ def test_a_tiny_upload_is_explained_by_the_explorer_not_refused():
     assert _problem_shown(ex) and "kernel" in ex.state["problem"]  # 3 x 3 kernel on 2 x 2: the usual words
     ex.controls["kernel_size"].value = 1
     assert ex.state["problem"] is None and ex.result.shape == (2, 2, 1)
+
+
+def test_upload_note_follows_the_image_on_show():
+    ex = ConvolutionExplorer()
+    ex.controls["upload"].value = files.upload_value(files.png_rgb(30, 40), "colour.png")
+    assert ex.upload_note.layout.display == "" and "RGB volume" in ex.upload_note.value
+    ex.controls["mode"].value = "RGB volume"  # the hint about the mode goes once it is followed
+    assert "RGB volume" not in ex.upload_note.value and "colour.png" in ex.upload_note.value
+    ex.controls["image"].value = "camera"  # a built-in picture: no note about an upload
+    assert ex.upload_note.layout.display == "none" and ex.upload_notes == []
+    ex.controls["image"].value = "uploaded: colour.png"
+    assert ex.upload_note.layout.display == "" and "30 x 40" in ex.upload_note.value
+    note = ex.upload_note.value
+    ex.controls["upload"].value = files.upload_value(b"", "empty.png")  # refused: the note, like the picture, stays
+    assert "empty.png" in ex.status.value and ex.upload_note.value == note
