@@ -47,7 +47,7 @@ check-python:
 	@$(CHECK_PYTHON)
 
 # Install only when requirements.txt or pyproject.toml changed (the stamp is newer otherwise).
-$(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json
+$(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json tools/jupyter-server-config.json
 	@test -x $(BIN)/python || { $(CHECK_PYTHON) && $(PYTHON) -m venv $(VENV); }
 	@$(BIN)/python tools/check_python.py
 ifeq ($(INSTALLER),uv)
@@ -58,6 +58,10 @@ endif
 	@# a quiet JupyterLab: no "notified about official Jupyter news?" prompt over the first lesson
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@# photos up to 100 MB reach the explorers' upload button (Tornado drops websocket messages over 10 MiB)
+	@# (the environment's own jupyter_server_config.json: jupyter_server_config.d only enables extensions)
+	@mkdir -p $(VENV)/etc/jupyter
+	@cp tools/jupyter-server-config.json $(VENV)/etc/jupyter/jupyter_server_config.json
 	@touch $@
 
 venv: $(STAMP)

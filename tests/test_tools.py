@@ -2,6 +2,7 @@
 
 import copy
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -207,3 +208,18 @@ def test_make_lab_installs_settings_that_keep_jupyterlab_quiet():
     assert news["fetchNews"] == "false" and news["checkForUpdates"] is False
     makefile = (ROOT / "Makefile").read_text()
     assert "share/jupyter/lab/settings/overrides.json" in makefile
+
+
+def test_make_lab_lets_large_photo_uploads_reach_the_kernel():
+    # Tornado drops websocket messages over 10 MiB without a word; the course's server config raises the limit
+    config = json.loads((ROOT / "tools" / "jupyter-server-config.json").read_text())
+    limit = config["ServerApp"]["tornado_settings"]["websocket_max_message_size"]
+    assert limit >= 50 * 2**20
+    makefile = (ROOT / "Makefile").read_text()
+    assert "etc/jupyter/jupyter_server_config.json" in makefile
+    installed = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.json"
+    if not installed.exists():
+        pytest.skip(f"{installed} not installed (run `make venv`)")
+    shown = subprocess.run([sys.executable, "-m", "jupyter", "server", "--show-config"], capture_output=True,
+                           text=True, timeout=120)
+    assert f"'websocket_max_message_size': {limit}" in shown.stdout, shown.stdout[-2000:] + shown.stderr[-2000:]
