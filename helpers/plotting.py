@@ -729,7 +729,7 @@ def plot_learning_curves(history, metrics=("loss", "accuracy"), save=None):
     return _finish(fig, save)
 
 
-def plot_augmented_copies(originals, copies, row_titles=None, size=1.5, save=None):
+def plot_augmented_copies(originals, copies, row_titles=None, copy_titles=None, size=1.5, save=None):
     """A grid of augmented copies: one row per image, the original first (framed), then its copies.
 
     Parameters
@@ -742,6 +742,8 @@ def plot_augmented_copies(originals, copies, row_titles=None, size=1.5, save=Non
         original, ``(k, ...)``).
     row_titles : sequence of str, optional
         One label per row, written left of the original.
+    copy_titles : sequence of str, optional
+        One title per column of copies (default ``"copy 1"``, ``"copy 2"``, ...).
     size : float, optional
         Inches per image.
     save : str, optional
@@ -758,6 +760,9 @@ def plot_augmented_copies(originals, copies, row_titles=None, size=1.5, save=Non
     >>> fig = plot_augmented_copies(originals, np.ones((2, 3, 8, 8, 1)), row_titles=["a", "b"])
     >>> len(fig.axes), fig.axes[0].get_title(), fig.axes[1].get_title()
     (8, 'original', 'copy 1')
+    >>> fig = plot_augmented_copies(np.zeros((8, 8)), np.ones((2, 8, 8)), copy_titles=["shifted", "rotated"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['original', 'shifted', 'rotated']
     >>> plt.close(fig)
     """
     orig = np.asarray(originals, dtype=float)
@@ -780,6 +785,8 @@ def plot_augmented_copies(originals, copies, row_titles=None, size=1.5, save=Non
         raise ValueError("copies must hold at least one copy per image, got k = 0")
     if row_titles is not None and len(row_titles) != n:
         raise ValueError(f"row_titles must have one entry per row ({n}), got {len(row_titles)}")
+    if copy_titles is not None and len(copy_titles) != k:
+        raise ValueError(f"copy_titles must have one entry per copy ({k}), got {len(copy_titles)}")
     size = float(size)
     if not size > 0:
         raise ValueError(f"size must be a positive number of inches, got {size}")
@@ -801,7 +808,8 @@ def plot_augmented_copies(originals, copies, row_titles=None, size=1.5, save=Non
                 if row_titles is not None:
                     ax.set_ylabel(row_titles[i], fontsize=LABEL_SIZE, rotation=0, ha="right", va="center")
             if i == 0:
-                ax.set_title("original" if j == 0 else f"copy {j}", fontsize=LABEL_SIZE)
+                label = f"copy {j}" if copy_titles is None else str(copy_titles[j - 1])
+                ax.set_title("original" if j == 0 else label, fontsize=LABEL_SIZE)
     fig.tight_layout()
     return _finish(fig, save)
 
