@@ -20,7 +20,8 @@ builder                         default input         parameters
 Building blocks: :func:`vgg_block`, :func:`identity_block`, :func:`projection_block`,
 :func:`basic_residual_block`, :func:`inception_module`, :func:`depthwise_separable_block`,
 :func:`inverted_residual_block`, :func:`squeeze_excite`, :func:`mbconv_block`. Small networks for experiments: :func:`plain_cnn`,
-:func:`residual_cnn`, :func:`googlenet_small`, :func:`small_cnn`, :func:`build_sequential`. Tools:
+:func:`residual_cnn`, :func:`googlenet_small`, :func:`small_cnn`, :func:`build_sequential`. Data augmentation:
+:func:`augmentation_layers`. Tools:
 :func:`count_params_by_layer`, :func:`count_multiply_adds`, :func:`feature_maps`, :func:`layer_gradient_norms`, :func:`train`.
 """
 
@@ -64,6 +65,7 @@ __all__ = [
     "residual_cnn",
     "build_sequential",
     "small_cnn",
+    "augmentation_layers",
     "count_params_by_layer",
     "feature_maps",
     "layer_gradient_norms",
@@ -1264,6 +1266,116 @@ def small_cnn(input_shape=(32, 32, 1), classes=10):
         model_in = keras.Input(shape=input_shape, name="image")
         outputs = layers.Dense(classes, activation="softmax", name="head")(base(model_in))
     return keras.Model(model_in, outputs, name="small_cnn")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data augmentation
+# ---------------------------------------------------------------------------------------------------------
+
+_FLIPS = ("horizontal", "vertical", "horizontal_and_vertical")
+_FILL_MODES = ("constant", "reflect", "wrap", "nearest")
+
+
+def _require_factor(name, value, high, high_ok=True):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number (0 turns the layer off), got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not (0 <= value <= high if high_ok else 0 <= value < high):
+        bound = f"<= {high}" if high_ok else f"< {high}"
+        raise ValueError(f"{name} must satisfy 0 <= {name} {bound} (0 turns the layer off), got {value}")
+    return value
+
+
+def augmentation_layers(translation=0.1, rotation=0.05, zoom=0.1, contrast=0.0, flip=None, fill_mode="reflect",
+                        value_range=(0.0, 1.0), seed=None, name="augmentation"):
+    """A ``keras.Sequential`` of random preprocessing layers: active in training, the identity at inference.
+
+    Every factor is a maximum: each image of each batch draws its own transformation uniformly up to it.
+    A factor of 0 leaves its layer out. The layers come in this order: flip, translation, rotation, zoom,
+    contrast.
+
+    Parameters
+    ----------
+    translation : float
+        Largest shift as a fraction of the height and of the width (``RandomTranslation``), 0 to 1.
+    rotation : float
+        Largest rotation as a fraction of a full turn (``RandomRotation``): 0.05 is +-18 degrees, 0.5 any
+        angle.
+    zoom : float
+        Largest zoom in or out as a fraction of the size (``RandomZoom``), 0 <= zoom < 1.
+    contrast : float
+        Largest contrast change (``RandomContrast``): each image's deviations from its mean are scaled by a
+        factor between ``1 - contrast`` and ``1 + contrast``, then clipped to ``value_range``; 0 to 1.
+    flip : {None, "horizontal", "vertical", "horizontal_and_vertical"}
+        Random mirror images (``RandomFlip``); None for none (right for digits and text).
+    fill_mode : {"reflect", "constant", "wrap", "nearest"}
+        How pixels that come from outside the image are filled; ``"constant"`` fills with 0 (black), the
+        background of the digits.
+    value_range : tuple of float
+        (low, high) of the pixel values, for ``RandomContrast``'s clipping; the course's images are in [0, 1].
+    seed : int, optional
+        Seed of the random layers (each layer gets ``seed + i``); by default they follow Keras's global seed.
+    name : str
+        Name of the Sequential model.
+
+    Returns
+    -------
+    keras.Sequential
+        Call it as ``augment(images, training=True)`` to see augmented copies; inside a model it augments
+        only during ``fit``.
+
+    Examples
+    --------
+    >>> augment = augmentation_layers(translation=0.1, rotation=0.05, zoom=0.1, fill_mode="constant", seed=0)
+    >>> [type(layer).__name__ for layer in augment.layers]
+    ['RandomTranslation', 'RandomRotation', 'RandomZoom']
+    >>> x = np.random.default_rng(0).random((2, 16, 16, 1)).astype("float32")
+    >>> bool(np.array_equal(np.asarray(augment(x, training=False)), x))   # the identity at inference
+    True
+    >>> bool(np.array_equal(np.asarray(augment(x, training=True)), x))
+    False
+    """
+    translation = _require_factor("translation", translation, 1.0)
+    rotation = _require_factor("rotation", rotation, 1.0)
+    zoom = _require_factor("zoom", zoom, 1.0, high_ok=False)
+    contrast = _require_factor("contrast", contrast, 1.0)
+    if flip is not None:
+        if not isinstance(flip, str):
+            raise TypeError(f"flip must be None or one of {', '.join(map(repr, _FLIPS))}, got {flip!r}")
+        require_choice("flip", flip, _FLIPS)
+    if not isinstance(fill_mode, str):
+        raise TypeError(f"fill_mode must be one of {', '.join(map(repr, _FILL_MODES))}, got {fill_mode!r}")
+    require_choice("fill_mode", fill_mode, _FILL_MODES)
+    if (not isinstance(value_range, (tuple, list)) or len(value_range) != 2
+            or not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                       for v in value_range)):
+        raise TypeError(f"value_range must be a pair of numbers (low, high), got {value_range!r}")
+    if not value_range[0] < value_range[1]:
+        raise ValueError(f"value_range must have low < high, got {tuple(value_range)}")
+    if seed is not None and (not _is_int(seed) or seed < 0):
+        raise ValueError(f"seed must be None or a whole number >= 0, got {seed!r}")
+    name = _require_name(name)
+
+    def seeded(i):
+        return None if seed is None else int(seed) + i
+
+    geometry = {"fill_mode": fill_mode, "fill_value": float(value_range[0])}
+    stack = []
+    if flip is not None:
+        stack.append(layers.RandomFlip(flip, seed=seeded(0), name="flip"))
+    if translation:
+        stack.append(layers.RandomTranslation(translation, translation, seed=seeded(1), name="translation",
+                                              **geometry))
+    if rotation:
+        stack.append(layers.RandomRotation(rotation, seed=seeded(2), name="rotation", **geometry))
+    if zoom:
+        stack.append(layers.RandomZoom(zoom, zoom, seed=seeded(3), name="zoom", **geometry))
+    if contrast:
+        stack.append(layers.RandomContrast(contrast, value_range=tuple(float(v) for v in value_range),
+                                           seed=seeded(4), name="contrast"))
+    if not stack:  # every factor 0: no augmentation, but still a model that can be called
+        stack.append(layers.Identity(name="no_augmentation"))
+    return keras.Sequential(stack, name=name)
 
 
 # ---------------------------------------------------------------------------------------------------------

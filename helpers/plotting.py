@@ -51,6 +51,7 @@ __all__ = [
     "plot_pooling",
     "plot_layer_notation",
     "plot_learning_curves",
+    "plot_augmented_copies",
     "plot_param_bars",
     "plot_receptive_field",
     "receptive_field_tower",
@@ -838,6 +839,91 @@ def plot_learning_curves(history, metrics=("loss", "accuracy"), save=None):
         ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=LABEL_SIZE - 1)
+    fig.tight_layout()
+    return _finish(fig, save)
+
+
+def plot_augmented_copies(originals, copies, row_titles=None, copy_titles=None, size=1.5, save=None):
+    """A grid of augmented copies: one row per image, the original first (framed), then its copies.
+
+    Parameters
+    ----------
+    originals : array_like
+        ``(n, H, W)``, ``(n, H, W, 1)`` or ``(n, H, W, 3)`` images in [0, 1]; a single image
+        ``(H, W[, C])`` is one row.
+    copies : array_like
+        ``(n, k, ...)``: ``k`` augmented copies of each original, of the same image shape (for a single
+        original, ``(k, ...)``).
+    row_titles : sequence of str, optional
+        One label per row, written left of the original.
+    copy_titles : sequence of str, optional
+        One title per column of copies (default ``"copy 1"``, ``"copy 2"``, ...).
+    size : float, optional
+        Inches per image.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> originals = np.zeros((2, 8, 8, 1))
+    >>> fig = plot_augmented_copies(originals, np.ones((2, 3, 8, 8, 1)), row_titles=["a", "b"])
+    >>> len(fig.axes), fig.axes[0].get_title(), fig.axes[1].get_title()
+    (8, 'original', 'copy 1')
+    >>> fig = plot_augmented_copies(np.zeros((8, 8)), np.ones((2, 8, 8)), copy_titles=["shifted", "rotated"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['original', 'shifted', 'rotated']
+    >>> plt.close(fig)
+    """
+    orig = np.asarray(originals, dtype=float)
+    cop = np.asarray(copies, dtype=float)
+    if orig.ndim == 2 or (orig.ndim == 3 and orig.shape[-1] in (1, 3) and cop.ndim == orig.ndim + 1):
+        orig, cop = orig[None], cop[None]  # one image and its copies
+    if orig.ndim == 3:
+        orig, cop = orig[..., None], cop[..., None]
+    if orig.ndim != 4 or orig.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"originals must be images (n, H, W), (n, H, W, 1) or (n, H, W, 3), got shape {np.shape(originals)}"
+        )
+    if cop.ndim != 5 or cop.shape[0] != orig.shape[0] or cop.shape[2:] != orig.shape[1:]:
+        raise ValueError(
+            f"copies must have shape (n, k) + image shape = ({orig.shape[0]}, k, "
+            f"{', '.join(map(str, orig.shape[1:]))}), got {np.shape(copies)}"
+        )
+    n, k = cop.shape[:2]
+    if k < 1:
+        raise ValueError("copies must hold at least one copy per image, got k = 0")
+    if row_titles is not None and len(row_titles) != n:
+        raise ValueError(f"row_titles must have one entry per row ({n}), got {len(row_titles)}")
+    if copy_titles is not None and len(copy_titles) != k:
+        raise ValueError(f"copy_titles must have one entry per copy ({k}), got {len(copy_titles)}")
+    size = float(size)
+    if not size > 0:
+        raise ValueError(f"size must be a positive number of inches, got {size}")
+    fig = _pyplot_figure((size * (k + 1) + (0.6 if row_titles is not None else 0), size * n + 0.4))
+    for i in range(n):
+        for j in range(k + 1):
+            ax = fig.add_subplot(n, k + 1, i * (k + 1) + j + 1)
+            im = orig[i] if j == 0 else cop[i, j - 1]
+            if im.shape[-1] == 1:
+                ax.imshow(np.clip(im[..., 0], 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            else:
+                ax.imshow(np.clip(im, 0, 1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                for spine in ax.spines.values():
+                    spine.set_edgecolor(HIGHLIGHT)
+                    spine.set_linewidth(3)
+                if row_titles is not None:
+                    ax.set_ylabel(row_titles[i], fontsize=LABEL_SIZE, rotation=0, ha="right", va="center")
+            if i == 0:
+                label = f"copy {j}" if copy_titles is None else str(copy_titles[j - 1])
+                ax.set_title("original" if j == 0 else label, fontsize=LABEL_SIZE)
     fig.tight_layout()
     return _finish(fig, save)
 

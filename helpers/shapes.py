@@ -887,21 +887,29 @@ class Summary:
     ----------
     rows : list of dict
         One per layer: ``"name"``, ``"type"``, ``"output_shape"`` (tuple, no batch axis), ``"params"``,
-        ``"multiplications"``.
+        ``"trainable"``, ``"non_trainable"`` (the two parts of ``"params"``), ``"multiplications"``.
     input_shape, output_shape : tuple of int
     total_params : int
         All weights, as Keras's ``count_params()`` (including BatchNormalization's moving statistics).
+    trainable_params, non_trainable_params : int
+        The two parts of ``total_params``, as Keras's ``model.summary()`` prints them: what the optimizer
+        updates, and what it does not (BatchNormalization's moving mean and variance, and every weight of a
+        layer specified with ``"trainable": False``).
     total_multiplications : int
         Multiplications for one image (pooling, normalisation and reshaping layers count 0).
 
     In a notebook the summary shows as an HTML table (``_repr_html_``); ``print(summary)`` gives the
-    aligned text table.
+    aligned text table. Both end with the trainable / non-trainable split, and get a ``Non-trainable``
+    column when some layer has non-trainable parameters.
 
     Examples
     --------
     >>> s = summarize((28, 28, 1), [{"type": "Conv2D", "filters": 4, "kernel_size": 3}])
     >>> s.rows[0]["name"], s.rows[0]["output_shape"], s.total_params, s.total_multiplications
     ('conv2d_1', (26, 26, 4), 40, 24336)
+    >>> bn = summarize((8, 8, 16), [{"type": "BatchNormalization"}])
+    >>> bn.total_params, bn.trainable_params, bn.non_trainable_params
+    (64, 32, 32)
     >>> 'class="cnn-summary-table"' in s.to_html()
     True
     """
@@ -911,6 +919,8 @@ class Summary:
         self.rows = list(rows)
         self.output_shape = self.rows[-1]["output_shape"] if self.rows else self.input_shape
         self.total_params = sum(r["params"] for r in self.rows)
+        self.trainable_params = sum(r.get("trainable", r["params"]) for r in self.rows)
+        self.non_trainable_params = self.total_params - self.trainable_params
         self.total_multiplications = sum(r["multiplications"] for r in self.rows)
 
     @staticmethod
@@ -918,40 +928,50 @@ class Summary:
         return "(" + ", ".join(str(v) for v in shape) + ("," if len(shape) == 1 else "") + ")"
 
     def _cells(self):
-        head = ["Layer (type)", "Output shape", "Params", "Multiplications"]
+        """Header, body rows and footer rows (total, trainable, non-trainable) as strings."""
+        split = self.non_trainable_params > 0  # a per-layer column only when there is something to show
+        head = ["Layer (type)", "Output shape", "Params", *(["Non-trainable"] if split else []), "Multiplications"]
         body = [
             [f"{r['name']} ({r['type']})", self._shape_text(r["output_shape"]), f"{r['params']:,}",
-             f"{r['multiplications']:,}"]
+             *([f"{r.get('non_trainable', 0):,}"] if split else []), f"{r['multiplications']:,}"]
             for r in self.rows
         ]
-        total = ["Total", "", f"{self.total_params:,}", f"{self.total_multiplications:,}"]
-        return head, body, total
+        blank = [""] if split else []
+        footer = [
+            ["Total", "", f"{self.total_params:,}", *([f"{self.non_trainable_params:,}"] if split else []),
+             f"{self.total_multiplications:,}"],
+            ["Trainable params", "", f"{self.trainable_params:,}", *blank, ""],
+            ["Non-trainable params", "", f"{self.non_trainable_params:,}", *blank, ""],
+        ]
+        return head, body, footer
 
     def to_text(self):
-        """An aligned plain-text table with thousands separators and a totals line."""
-        head, body, total = self._cells()
-        table = [head, *body, total]
-        widths = [max(len(row[c]) for row in table) for c in range(4)]
+        """An aligned plain-text table with thousands separators, a totals line and the trainable split."""
+        head, body, footer = self._cells()
+        table = [head, *body, *footer]
+        n = len(head)
+        widths = [max(len(row[c]) for row in table) for c in range(n)]
 
         def line(row):
             return "  ".join(
-                row[c].ljust(widths[c]) if c < 2 else row[c].rjust(widths[c]) for c in range(4)
+                row[c].ljust(widths[c]) if c < 2 else row[c].rjust(widths[c]) for c in range(n)
             ).rstrip()
 
         rule = "-" * len(line(head))
         input_line = f"Input shape: {self._shape_text(self.input_shape)}"
-        return "\n".join([input_line, line(head), rule, *(line(r) for r in body), rule, line(total)])
+        return "\n".join([input_line, line(head), rule, *(line(r) for r in body), rule, *(line(r) for r in footer)])
 
     def __str__(self):
         return self.to_text()
 
     def __repr__(self):
         return (f"<Summary {len(self.rows)} layers, {self._shape_text(self.input_shape)} -> "
-                f"{self._shape_text(self.output_shape)}, {self.total_params:,} params>")
+                f"{self._shape_text(self.output_shape)}, {self.total_params:,} params "
+                f"({self.non_trainable_params:,} non-trainable)>")
 
     def to_html(self):
-        """An HTML table (class ``cnn-summary-table``) with a totals row."""
-        head, body, total = self._cells()
+        """An HTML table (class ``cnn-summary-table``) with a totals row and the trainable split."""
+        head, body, footer = self._cells()
         esc = html.escape
 
         def tr(row, tag="td"):
@@ -968,7 +988,7 @@ class Summary:
             f"<caption>Input shape: {esc(self._shape_text(self.input_shape))}</caption>"
             f"<thead>{tr(head, 'th')}</thead>"
             f"<tbody>{''.join(tr(r) for r in body)}</tbody>"
-            f"<tfoot>{tr(total, 'th')}</tfoot>"
+            f"<tfoot>{''.join(tr(r, 'th') for r in footer)}</tfoot>"
             "</table>"
         )
 
@@ -1049,6 +1069,15 @@ def _layer_axis(size, k, s, padding, d, axis):
             'use a smaller kernel or padding="same"'
         )
     return conv_output_size(size, k, s, padding, d)
+
+
+def _non_trainable(ltype, shape, params, kw):
+    """Parameters of one layer that the optimizer does not update."""
+    if not require_bool("trainable", kw.get("trainable", True)):
+        return params  # Keras: a frozen layer's weights are all non-trainable
+    if ltype == "BatchNormalization":
+        return 2 * shape[-1]  # moving mean and moving variance, one of each per channel
+    return 0
 
 
 def _layer(i, ltype, shape, kw):
@@ -1151,13 +1180,16 @@ def summarize(input_shape, layers):
         BatchNormalization (``center``/``scale``), Dropout, Activation, ReLU, ZeroPadding2D (int, pair or
         ``((top, bottom), (left, right))``). Keywords that do not change shapes or counts
         (``activation``, ``rate``, initializers, regularizers, ...) are ignored; a string ``name`` only
-        replaces the row's default name (``conv2d_1``, ``conv2d_2``, ... numbered per type). A bare string
-        such as ``"Flatten"`` is accepted for layers without keywords.
+        replaces the row's default name (``conv2d_1``, ``conv2d_2``, ... numbered per type), and
+        ``"trainable": False`` makes all of a layer's parameters non-trainable (a frozen layer). A bare
+        string such as ``"Flatten"`` is accepted for layers without keywords.
 
     Returns
     -------
     Summary
-        Per-layer rows and totals. Parameters equal Keras's ``count_params()``; multiplications are for
+        Per-layer rows and totals. Parameters equal Keras's ``count_params()``, split like Keras into
+        trainable and non-trainable (BatchNormalization: ``gamma`` and ``beta`` are trainable, the moving
+        mean and variance are not, 2 numbers per channel each); multiplications are for
         one image: convolutions ``out_h*out_w*filters*kh*kw*(C/groups)``, Dense
         ``(leading positions)*in*units``; pooling, BatchNormalization, Flatten, Dropout, activations and
         padding count 0.
@@ -1197,6 +1229,22 @@ def summarize(input_shape, layers):
     dense_3 (Dense)                 (10,)            850              840
     ---------------------------------------------------------------------
     Total                                         61,706          416,520
+    Trainable params                              61,706
+    Non-trainable params                               0
+
+    With batch normalization a column shows the non-trainable part of each layer:
+
+    >>> print(summarize((8, 8, 3), [{"type": "Conv2D", "filters": 4, "kernel_size": 3, "use_bias": False},
+    ...                            {"type": "BatchNormalization"}]))
+    Input shape: (8, 8, 3)
+    Layer (type)                                Output shape  Params  Non-trainable  Multiplications
+    ------------------------------------------------------------------------------------------------
+    conv2d_1 (Conv2D)                           (6, 6, 4)        108              0            3,888
+    batch_normalization_1 (BatchNormalization)  (6, 6, 4)         16              8                0
+    ------------------------------------------------------------------------------------------------
+    Total                                                        124              8            3,888
+    Trainable params                                             116
+    Non-trainable params                                           8
     """
     if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__"):
         raise TypeError(f"input_shape must be a tuple such as (height, width, channels), got {input_shape!r}")
@@ -1211,6 +1259,7 @@ def summarize(input_shape, layers):
         ltype, kw = _parse_spec(i, spec)
         try:
             shape, params, mults = _layer(i, ltype, shape, kw)
+            fixed = _non_trainable(ltype, shape, params, kw)
         except (TypeError, ValueError) as exc:
             msg = str(exc)
             prefix = f"layer {i} ({ltype}): "
@@ -1218,5 +1267,5 @@ def summarize(input_shape, layers):
         counts[ltype] = counts.get(ltype, 0) + 1
         name = kw.get("name") if isinstance(kw.get("name"), str) else f"{_SNAKE[ltype]}_{counts[ltype]}"
         rows.append({"name": name, "type": ltype, "output_shape": tuple(shape), "params": int(params),
-                     "multiplications": int(mults)})
+                     "trainable": int(params - fixed), "non_trainable": int(fixed), "multiplications": int(mults)})
     return Summary(tuple(int(v) for v in input_shape), rows)

@@ -576,3 +576,95 @@ def test_efficient_blocks_shapes_residuals_and_errors():
         models.efficientnet_b0(input_shape=(32, 32), classes=10)
     with pytest.raises(ValueError, match="classes"):
         models.mobilenet_v2(classes=0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# augmentation_layers
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _digit_like(n=6, size=24):
+    """A bright square on black, away from the border: easy to see where it went."""
+    x = np.zeros((n, size, size, 1), dtype="float32")
+    x[:, 8:16, 10:14, 0] = 1.0
+    return x
+
+
+def test_augmentation_layers_order_and_zero_factors_leave_a_layer_out():
+    augment = models.augmentation_layers(translation=0.1, rotation=0.05, zoom=0.2, contrast=0.3, flip="horizontal")
+    assert [type(layer).__name__ for layer in augment.layers] == [
+        "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomContrast"]
+    only_zoom = models.augmentation_layers(translation=0, rotation=0, zoom=0.2)
+    assert [type(layer).__name__ for layer in only_zoom.layers] == ["RandomZoom"]
+    nothing = models.augmentation_layers(translation=0, rotation=0, zoom=0)
+    x = _digit_like()
+    assert np.array_equal(keras.ops.convert_to_numpy(nothing(x, training=True)), x)
+
+
+def test_augmentation_layers_are_the_identity_at_inference_and_random_in_training():
+    augment = models.augmentation_layers(translation=0.2, rotation=0.1, zoom=0.2, contrast=0.5, fill_mode="constant",
+                                         seed=3)
+    x = _digit_like()
+    assert np.array_equal(keras.ops.convert_to_numpy(augment(x, training=False)), x)
+    out = keras.ops.convert_to_numpy(augment(x, training=True))
+    assert out.shape == x.shape and not np.allclose(out, x)
+    # each image draws its own transformation: identical inputs give different outputs
+    assert not np.allclose(out[0], out[1])
+    # a model containing the block does not augment in predict
+    inputs = keras.Input((24, 24, 1))
+    model = keras.Model(inputs, keras.layers.Flatten()(augment(inputs)))
+    assert np.array_equal(model.predict(x, verbose=0), x.reshape(len(x), -1))
+
+
+def test_augmentation_layers_translation_stays_within_its_factor_and_constant_fill_is_black():
+    augment = models.augmentation_layers(translation=0.25, rotation=0, zoom=0, fill_mode="constant", seed=0)
+    x = np.zeros((200, 16, 16, 1), dtype="float32")
+    x[:, 8, 8, 0] = 1.0
+    out = keras.ops.convert_to_numpy(augment(x, training=True))[..., 0]
+    centre = np.array([np.unravel_index(np.argmax(im), im.shape) for im in out])
+    assert np.abs(centre - 8).max() <= 16 * 0.25 + 1  # bilinear: the brightest pixel is within one of the shift
+    assert np.abs(centre - 8).max() >= 2               # and it does move
+    assert out.min() >= 0 and np.allclose(out.sum(axis=(1, 2)), 1.0, atol=1e-4)  # nothing reflected back in
+
+
+def test_augmentation_layers_flip_mirrors_and_contrast_clips_to_value_range():
+    flip = models.augmentation_layers(translation=0, rotation=0, zoom=0, flip="horizontal", seed=0)
+    x = _digit_like(n=32)
+    out = keras.ops.convert_to_numpy(flip(x, training=True))
+    mirrored = np.array([np.array_equal(o, xi[:, ::-1]) for o, xi in zip(out, x, strict=True)])
+    unchanged = np.array([np.array_equal(o, xi) for o, xi in zip(out, x, strict=True)])
+    assert np.all(mirrored | unchanged) and mirrored.any() and unchanged.any()
+    contrast = models.augmentation_layers(translation=0, rotation=0, zoom=0, contrast=0.9, value_range=(0, 1), seed=0)
+    y = keras.ops.convert_to_numpy(contrast(np.random.default_rng(0).random((8, 6, 6, 1)).astype("float32"),
+                                            training=True))
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_augmentation_layers_seed_makes_draws_repeatable():
+    x = _digit_like()
+    a = keras.ops.convert_to_numpy(models.augmentation_layers(seed=5, fill_mode="constant")(x, training=True))
+    b = keras.ops.convert_to_numpy(models.augmentation_layers(seed=5, fill_mode="constant")(x, training=True))
+    assert np.allclose(a, b)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "pattern"),
+    [
+        ({"translation": -0.1}, ValueError, "translation must satisfy 0 <= translation <= 1"),
+        ({"translation": "0.1"}, TypeError, "translation must be a number"),
+        ({"rotation": 1.5}, ValueError, "rotation must satisfy"),
+        ({"zoom": 1.0}, ValueError, "zoom must satisfy 0 <= zoom < 1"),
+        ({"contrast": True}, TypeError, "contrast must be a number"),
+        ({"flip": "diagonal"}, ValueError, "flip"),
+        ({"flip": True}, TypeError, "flip must be None or one of"),
+        ({"fill_mode": "mirror"}, ValueError, "fill_mode"),
+        ({"fill_mode": 0}, TypeError, "fill_mode must be one of"),
+        ({"value_range": (1, 0)}, ValueError, "value_range must have low < high"),
+        ({"value_range": 255}, TypeError, "value_range must be a pair"),
+        ({"seed": -1}, ValueError, "seed must be None or a whole number"),
+        ({"name": 3}, TypeError, "name must be a string"),
+    ],
+)
+def test_augmentation_layers_bad_arguments(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        models.augmentation_layers(**kwargs)

@@ -440,3 +440,37 @@ def test_step_figure_fits_a_laptop_page_with_its_colour_bar(tmp_path):
     from PIL import Image
 
     assert Image.open(path).size[0] <= 590 / 0.75
+
+
+def test_plot_augmented_copies_grid_titles_and_frames():
+    originals = np.zeros((3, 8, 8))
+    copies = np.ones((3, 2, 8, 8))
+    fig = plotting.plot_augmented_copies(originals, copies, row_titles=["a", "b", "c"])
+    assert len(fig.axes) == 3 * 3
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["original", "copy 1", "copy 2"]
+    assert [fig.axes[i].get_ylabel() for i in (0, 3, 6)] == ["a", "b", "c"]
+    framed = [ax for ax in fig.axes if ax.spines["left"].get_linewidth() == 3]
+    assert framed == [fig.axes[0], fig.axes[3], fig.axes[6]]
+    # what is drawn is the data: the copies are white, the originals black
+    assert fig.axes[1].images[0].get_array().min() == 1 and fig.axes[0].images[0].get_array().max() == 0
+    colour = plotting.plot_augmented_copies(np.zeros((8, 8, 3)), np.ones((4, 8, 8, 3)),
+                                            copy_titles=["w", "x", "y", "z"])
+    assert [ax.get_title() for ax in colour.axes] == ["original", "w", "x", "y", "z"]
+    assert colour.axes[1].images[0].get_array().shape == (8, 8, 3)
+
+
+@pytest.mark.parametrize(
+    ("originals", "copies", "kwargs", "pattern"),
+    [
+        (np.zeros((2, 8, 8, 2)), np.zeros((2, 1, 8, 8, 2)), {}, "originals must be images"),
+        (np.zeros((2, 8, 8)), np.zeros((3, 1, 8, 8)), {}, "copies must have shape"),
+        (np.zeros((2, 8, 8)), np.zeros((2, 1, 8, 7)), {}, "copies must have shape"),
+        (np.zeros((2, 8, 8)), np.zeros((2, 0, 8, 8)), {}, "at least one copy"),
+        (np.zeros((2, 8, 8)), np.zeros((2, 1, 8, 8)), {"row_titles": ["a"]}, "row_titles must have one entry per row"),
+        (np.zeros((2, 8, 8)), np.zeros((2, 2, 8, 8)), {"copy_titles": ["a"]}, "copy_titles must have one entry"),
+        (np.zeros((2, 8, 8)), np.zeros((2, 1, 8, 8)), {"size": 0}, "size must be a positive"),
+    ],
+)
+def test_plot_augmented_copies_bad_input(originals, copies, kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        plotting.plot_augmented_copies(originals, copies, **kwargs)

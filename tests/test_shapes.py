@@ -492,9 +492,15 @@ def test_summary_text_and_html():
     lines = text.splitlines()
     assert any(line.startswith("Total") for line in lines)
     assert "conv2d_1 (Conv2D)" in text and "(62, 62, 64)" in text and "(246016,)" in text
-    # aligned: the params column ends at the same place on every table line
-    widths = {len(line) for line in lines[1:] if not set(line) <= {"-"}}
-    assert len(widths) == 1
+    # aligned: every line with a multiplications column ends at the same place, and the params column too
+    table = [line for line in lines[1:] if not set(line) <= {"-"}]
+    with_mults = [line for line in table if not line.startswith(("Trainable", "Non-trainable"))]
+    assert len({len(line) for line in with_mults}) == 1
+    params_end = lines[1].index("Params") + len("Params")
+    assert all(line[:params_end].rstrip()[-1].isdigit() for line in table[1:])
+    assert "Non-trainable" not in lines[1], "no per-layer column when every parameter is trainable"
+    assert lines[-2].split() == ["Trainable", "params", f"{expected_total:,}"]
+    assert lines[-1].split() == ["Non-trainable", "params", "0"]
     html_ = s._repr_html_()
     assert html_ == s.to_html()
     assert 'class="cnn-summary-table"' in html_ and "<table" in html_ and "</table>" in html_
@@ -599,6 +605,55 @@ def test_batchnorm_center_scale_and_zero_padding_forms():
     )
     assert [r["params"] for r in s.rows][0] == 3 * 5
     assert [r["output_shape"] for r in s.rows] == [(6, 7, 5), (8, 11, 5), (9, 16, 5), (1, 1, 5)]
+
+
+def test_trainable_split_of_batch_normalization_by_hand():
+    # 5 channels: gamma and beta are trained, the moving mean and variance are not (2 + 2 numbers per channel)
+    s = summarize((6, 6, 5), [{"type": "BatchNormalization"}])
+    row = s.rows[0]
+    assert (row["params"], row["trainable"], row["non_trainable"]) == (20, 10, 10)
+    assert (s.total_params, s.trainable_params, s.non_trainable_params) == (20, 10, 10)
+    no_beta = summarize((6, 6, 5), [{"type": "BatchNormalization", "center": False}]).rows[0]
+    assert (no_beta["trainable"], no_beta["non_trainable"]) == (5, 10)
+    bare = summarize((6, 6, 5), [{"type": "BatchNormalization", "center": False, "scale": False}]).rows[0]
+    assert (bare["trainable"], bare["non_trainable"]) == (0, 10)
+
+
+def test_trainable_split_of_a_stack_and_frozen_layers():
+    spec = [
+        {"type": "Conv2D", "filters": 8, "kernel_size": 3, "use_bias": False},   # 3*3*3*8 = 216, trainable
+        {"type": "BatchNormalization"},                                          # 32: 16 trainable, 16 not
+        {"type": "ReLU"},
+        {"type": "GlobalAveragePooling2D"},
+        {"type": "Dense", "units": 4, "trainable": False},                       # (8 + 1) * 4 = 36, frozen
+        {"type": "Dense", "units": 2},                                           # (4 + 1) * 2 = 10
+    ]
+    s = summarize((10, 10, 3), spec)
+    assert [r["trainable"] for r in s.rows] == [216, 16, 0, 0, 0, 10]
+    assert [r["non_trainable"] for r in s.rows] == [0, 16, 0, 0, 36, 0]
+    assert all(r["trainable"] + r["non_trainable"] == r["params"] for r in s.rows)
+    assert (s.total_params, s.trainable_params, s.non_trainable_params) == (294, 242, 52)
+    frozen_bn = summarize((10, 10, 3), [{"type": "BatchNormalization", "trainable": False}])
+    assert (frozen_bn.trainable_params, frozen_bn.non_trainable_params) == (0, 12)
+    assert summarize((4, 4, 1), []).trainable_params == summarize((4, 4, 1), []).non_trainable_params == 0
+
+
+def test_trainable_split_in_text_html_and_repr():
+    s = summarize((10, 10, 3), [{"type": "Conv2D", "filters": 8, "kernel_size": 3}, {"type": "BatchNormalization"}])
+    lines = s.to_text().splitlines()
+    assert "Non-trainable" in lines[1], "a per-layer column when some layer has non-trainable parameters"
+    bn_line = next(line for line in lines if line.startswith("batch_normalization_1"))
+    assert bn_line.split()[-3:] == ["32", "16", "0"]   # params, non-trainable, multiplications
+    assert lines[-2].split() == ["Trainable", "params", f"{224 + 16:,}"]
+    assert lines[-1].split() == ["Non-trainable", "params", "16"]
+    html_ = s.to_html()
+    assert "Trainable params" in html_ and "Non-trainable params" in html_ and ">240<" in html_
+    assert "16 non-trainable" in repr(s)
+
+
+def test_trainable_must_be_a_bool():
+    with pytest.raises(TypeError, match="layer 1 \\(Dense\\): trainable must be True or False"):
+        summarize((4,), [{"type": "Dense", "units": 2, "trainable": "no"}])
 
 
 def test_module_is_pure_python():

@@ -209,6 +209,34 @@ def test_lenet5_matches_keras():
     assert [r["params"] for r in s.rows] == [layer.count_params() for layer in model.layers]
 
 
+def keras_split(model):
+    """(trainable, non-trainable) numbers of every layer, counted from Keras's own weight lists."""
+    def n(weights):
+        return int(sum(np.prod(w.shape) for w in weights))
+    return [(n(layer.trainable_weights), n(layer.non_trainable_weights)) for layer in model.layers]
+
+
+def test_trainable_split_matches_keras_with_batch_normalization_and_frozen_layers():
+    spec = [
+        {"type": "Conv2D", "filters": 8, "kernel_size": 3, "use_bias": False},
+        {"type": "BatchNormalization"},
+        {"type": "ReLU"},
+        {"type": "DepthwiseConv2D", "kernel_size": 3, "trainable": False},
+        {"type": "BatchNormalization", "center": False, "trainable": False},
+        {"type": "SeparableConv2D", "filters": 4, "kernel_size": 1},
+        {"type": "BatchNormalization", "scale": False},
+        {"type": "GlobalAveragePooling2D"},
+        {"type": "Dense", "units": 3},
+    ]
+    model = build((10, 10, 3), spec)
+    s = summarize((10, 10, 3), spec)
+    assert [(r["trainable"], r["non_trainable"]) for r in s.rows] == keras_split(model)
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    non_trainable = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    assert (s.trainable_params, s.non_trainable_params) == (trainable, non_trainable)
+    assert non_trainable > 0 and s.total_params == model.count_params() == trainable + non_trainable
+
+
 def _conv_like(draw, channels):
     kind = draw(st.sampled_from(["Conv2D", "DepthwiseConv2D", "SeparableConv2D"]))
     spec = {"type": kind, "kernel_size": draw(st.sampled_from([1, 2, 3, (1, 3), (3, 2)]))}
@@ -230,6 +258,8 @@ def _conv_like(draw, channels):
             spec["filters"] = draw(st.integers(1, 4))
     if draw(st.booleans()):
         spec["activation"] = "relu"
+    if draw(st.integers(0, 4)) == 0:
+        spec["trainable"] = False
     return spec
 
 
@@ -253,7 +283,7 @@ def stacks(draw):
                 }
             )
         elif choice == "bn":
-            spec.append({"type": "BatchNormalization", "center": draw(st.booleans())})
+            spec.append({"type": "BatchNormalization", "center": draw(st.booleans()), "scale": draw(st.booleans())})
         elif choice == "pad":
             spec.append({"type": "ZeroPadding2D", "padding": draw(st.sampled_from([1, (0, 2), ((1, 0), (0, 2))]))})
         else:
@@ -300,3 +330,4 @@ def test_summarize_matches_keras_sequential(case):
     assert s.output_shape == tuple(model.output_shape[1:])
     assert [r["params"] for r in s.rows] == [layer.count_params() for layer in model.layers]
     assert s.total_params == model.count_params()
+    assert [(r["trainable"], r["non_trainable"]) for r in s.rows] == keras_split(model)

@@ -71,6 +71,8 @@ COURSE = [
      "1x1 bottlenecks, Inception modules, grouped and depthwise-separable convolutions."),
     ("13_modern_efficient_cnns", "Modern efficient CNNs",
      "MobileNet, MobileNetV2 and EfficientNet from their blocks: separable convolutions, inverted residuals, scaling."),
+    ("14_data_augmentation", "Data augmentation",
+     "Random shifts, rotations, zooms and contrast: which keep the label, only in training, measured on 100 digits."),
     ("15_transfer_learning", "Transfer learning",
      "Pre-train, freeze, fine-tune: learn a new task from a few labelled examples."),
 ]
