@@ -1302,7 +1302,8 @@ class ExplanationExplorer(_Explorer):
         self.images, self.labels = self._validated(images, labels)
         side = min(self._input_shape[:2])
         self.controls = {
-            "image": SLIDERS["unit"](description="image", value=0, min=0, max=max(len(self.images) - 1, 0),
+            "image": SLIDERS["unit"](description="image", value=0, min=0,
+                                     max=0 if self.images is None else len(self.images) - 1,
                                      tooltip="which image to explain"),
             "class": _dropdown("class", ["predicted", *range(self._classes)],
                                tooltip="the class whose score is explained ('predicted': the network's answer)"),
