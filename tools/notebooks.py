@@ -73,6 +73,8 @@ COURSE = [
      "MobileNet, MobileNetV2 and EfficientNet from their blocks: separable convolutions, inverted residuals, scaling."),
     ("15_transfer_learning", "Transfer learning",
      "Pre-train, freeze, fine-tune: learn a new task from a few labelled examples."),
+    ("16_what_the_network_sees", "What the network sees",
+     "Saliency, occlusion and Grad-CAM for a trained LeNet-5, and the sanity checks that show what they do not tell."),
 ]
 
 TF_NOISE = re.compile(
