@@ -1315,8 +1315,9 @@ class ExplanationExplorer(_Explorer):
         }
         self._setup(plotting.ExplanationView(classes=self._classes))
         c = self.controls
-        self.widget = widgets.VBox([widgets.HBox([c["image"], c["class"], c["method"], c["patch"]]), self.figure,
-                                    self.warning, self.status])
+        row = widgets.HBox([c["image"], c["class"], c["method"], c["patch"]],
+                           layout=widgets.Layout(flex_flow="row wrap"))  # wraps on a narrow page, never scrolls
+        self.widget = widgets.VBox([row, self.figure, self.warning, self.status])
         self.widget.add_class("cnn-explorer")
         self.widget.add_class("cnn-explanations")
         self.result = None
