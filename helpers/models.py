@@ -30,6 +30,7 @@ What a trained network looks at (computed with ``tf.GradientTape``): :func:`inpu
 from __future__ import annotations
 
 import contextlib
+import inspect
 import weakref
 
 import keras
@@ -1830,11 +1831,15 @@ def occlusion(model, image, class_index=None, patch=4, stride=2, fill=0.0, score
     drops = np.zeros(len(positions))
     drops[changed] = scores[0, c_idx] - scores[1:, c_idx]
     drops = drops.reshape(len(rows), len(cols))
-    if not upsample:
-        return drops
-    total, count = np.zeros((h, w)), np.zeros((h, w))
-    for i, r in enumerate(rows):
-        for j, c in enumerate(cols):
+    return _spread_patches(drops, patch, stride, (h, w)) if upsample else drops
+
+
+def _spread_patches(drops, patch, stride, shape):
+    """(H, W) map: each pixel holds the mean of the patch drops covering it (NaN where none does)."""
+    total, count = np.zeros(shape), np.zeros(shape)
+    for i in range(drops.shape[0]):
+        for j in range(drops.shape[1]):
+            r, c = i * stride, j * stride
             total[r : r + patch, c : c + patch] += drops[i, j]
             count[r : r + patch, c : c + patch] += 1
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -1958,7 +1963,9 @@ def explain(model, image, method, class_index=None, **options):
     elif method == "occlusion":
         options = {k: v for k, v in options.items() if k != "upsample"}
         raw = occlusion(model, x, c, **options)
-        full = occlusion(model, x, c, upsample=True, **options) if raw.shape != x.shape[:2] else raw
+        defaults = inspect.signature(occlusion).parameters
+        patch, stride = (options.get(k, defaults[k].default) for k in ("patch", "stride"))
+        full = _spread_patches(raw, patch, stride, x.shape[:2])
         score = options.get("score", "probability")
     else:
         options = {k: v for k, v in options.items() if k != "upsample"}

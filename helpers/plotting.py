@@ -1700,7 +1700,10 @@ class FeatureMapView(View):
 
 
 class ExplanationView(View):
-    """The image, an explanation map, the map blended over the image, and the class probabilities.
+    """The image, an explanation map, the map blended over the image, and the class probabilities as bars.
+
+    The bars sit on a bare axes (no ticks) with the class numbers and the title as the view's cached texts, so a
+    redraw costs little more than the three pictures.
 
     Examples
     --------
@@ -1709,7 +1712,11 @@ class ExplanationView(View):
     >>> view.update(np.zeros((8, 8, 1)), np.eye(8), probs, 3, 0, "saliency", "logit")
     >>> view.map_panel.image.get_array().shape, view.bars[3].get_facecolor() == view.bars[0].get_facecolor()
     ((8, 8), False)
+    >>> [t.get_text() for t in view.class_texts][:3], view.bar_title.get_text()
+    (['0', '1', '2'], 'probabilities (explained: 3)')
     """
+
+    BAR_BOX = (0.76, 0.16, 0.225, 0.62)
 
     def __init__(self, figure=None, width=10.5, height=3.4, classes=10):
         super().__init__(width, height, figure)
@@ -1720,23 +1727,31 @@ class ExplanationView(View):
                                      annotate_max=0, colorbar_ax=fig.add_axes([0.455, 0.10, 0.01, 0.68]))
         self.overlay_panel = self._panel(fig.add_axes([0.50, 0.06, 0.21, 0.76]), title="over the image",
                                          annotate_max=0)
-        self.bar_ax = fig.add_axes([0.76, 0.16, 0.225, 0.64])
+        left, bottom, w, h = self.BAR_BOX
+        self.bar_ax = fig.add_axes([left, bottom, w, h])
+        self.bar_ax.set_axis_off()
+        self.bar_title = self._text(left + w / 2, 0.88, "probabilities", size=TITLE_SIZE)
         self.classes = 0
         self.bars = []
+        self.class_texts = []
         self._set_classes(classes)
 
     def _set_classes(self, classes):
         if classes == self.classes:
             return
         ax = self.bar_ax
-        ax.clear()
-        self.bars = list(ax.bar(np.arange(classes), np.zeros(classes), color="#9aa5b1"))
+        for bar in self.bars:
+            bar.remove()
+        for text in self.class_texts:
+            text.set_visible(False)
+        self.bars = list(ax.bar(np.arange(classes), np.zeros(classes), color="#9aa5b1", width=0.8))
+        ax.plot([-0.5, classes - 0.5], [0, 0], color="#555555", lw=1)
+        ax.set_xlim(-0.5, classes - 0.5)
         ax.set_ylim(0, 1)
-        ax.set_xticks(np.arange(classes))
-        ax.tick_params(labelsize=LABEL_SIZE - 2)
-        ax.set_title("probabilities", fontsize=TITLE_SIZE)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        left, bottom, w, _h = self.BAR_BOX
+        labelled = range(classes) if classes <= 12 else range(0, classes, -(-classes // 10))
+        self.class_texts = [self._text(left + w * (k + 0.5) / classes, bottom - 0.06, str(k), size=LABEL_SIZE - 1)
+                            for k in labelled]
         self.classes = classes
         self.invalidate()
 
@@ -1755,5 +1770,5 @@ class ExplanationView(View):
         for k, bar in enumerate(self.bars):
             bar.set_height(float(probs[k]))
             bar.set_color(HIGHLIGHT if k == class_index else ("#0072b2" if k == predicted else "#9aa5b1"))
-        self.bar_ax.set_title(f"probabilities (explained: {class_index})", fontsize=TITLE_SIZE)
+        self.bar_title.set_text(f"probabilities (explained: {class_index})")
         self.invalidate()
