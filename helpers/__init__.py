@@ -11,7 +11,7 @@ The notebooks import what they need from these modules:
     Every figure of the course, drawn with matplotlib.
 ``helpers.explorers``
     ipywidgets explorers: ``ConvolutionExplorer``, ``PoolingExplorer``, ``ReceptiveFieldExplorer``,
-    ``LayerStackCalculator`` and ``FeatureMapViewer``.
+    ``LayerStackCalculator``, ``FeatureMapViewer`` and ``ExplanationExplorer``.
 ``helpers.models``
     Keras builders for LeNet-5, AlexNet, VGG-16, ResNet-50, Inception and the small networks the notebooks train.
     This is the only module that imports TensorFlow.

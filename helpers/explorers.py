@@ -24,9 +24,9 @@ Every row of controls wraps onto the next line when the page is narrow (a 1024 p
 JupyterLab's file browser open leaves about 590 px for an output), so no control is cut off.
 
 Explorers: :class:`ConvolutionExplorer`, :class:`PoolingExplorer`, :class:`ReceptiveFieldExplorer`,
-:class:`LayerStackCalculator`, :class:`FeatureMapViewer`. Slider specifications live once in
+:class:`LayerStackCalculator`, :class:`FeatureMapViewer`, :class:`ExplanationExplorer`. Slider specifications live once in
 :data:`SLIDERS` and are shared by all of them. Importing this module never imports TensorFlow
-(``FeatureMapViewer`` and ``LayerStackCalculator.compare_with_keras`` load :mod:`helpers.models` lazily).
+(``FeatureMapViewer``, ``ExplanationExplorer`` and ``LayerStackCalculator.compare_with_keras`` load :mod:`helpers.models` lazily).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ __all__ = [
     "LayerStackCalculator",
     "FeatureMapViewer",
     "UPLOAD_ACCEPT",
+    "ExplanationExplorer",
 ]
 
 _STYLE = {"description_width": "initial"}
@@ -1397,3 +1398,179 @@ class FeatureMapViewer(_Explorer):
         if show and self._grid_key != step["layer_name"]:
             self.grid_image.value = plotting.figure_to_png(plotting.feature_map_grid(step["maps"], self.GRID_MAX))
             self._grid_key = step["layer_name"]
+
+
+# --------------------------------------------------------------------------------------------
+# ExplanationExplorer
+# --------------------------------------------------------------------------------------------
+
+
+class ExplanationExplorer(_Explorer):
+    """What a trained classifier looks at: saliency, occlusion or Grad-CAM for a chosen image and class.
+
+    The maps are computed by :func:`helpers.models.explain` (saliency: the gradient of the class's logit;
+    occlusion: the drop of its probability when a patch of zeros hides a region; Grad-CAM: on the last
+    convolutional layer, upsampled to the image), drawn by :class:`helpers.plotting.ExplanationView`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained classifier with one image input (e.g. LeNet-5 on the digits).
+    images : array_like or None
+        One image ``(H, W, C)`` (``(H, W)`` for one channel) of the model's input shape, or a batch
+        ``(N, H, W, C)`` to choose from. None (a blank drawing pad) shows "no image" instead of a picture.
+    labels : array_like, optional
+        The true class of each image, shown beside the prediction.
+
+    Controls: ``image`` (which image), ``class`` ("predicted" or a class number), ``method``
+    ("saliency", "occlusion", "grad-cam") and ``patch`` (occlusion's patch side; the stride is half of it).
+    :meth:`set_images` replaces the images (e.g. with a new drawing).
+
+    Examples
+    --------
+    >>> from helpers import models                                        # doctest: +SKIP
+    >>> ex = ExplanationExplorer(models.lenet5(), np.zeros((3, 32, 32, 1)))  # doctest: +SKIP
+    >>> ex.controls["method"].value = "grad-cam"                          # doctest: +SKIP
+    >>> ex.state["map_shape"]                                             # doctest: +SKIP
+    (32, 32)
+    """
+
+    METHODS = ("saliency", "occlusion", "grad-cam")
+
+    def __init__(self, model, images=None, labels=None):
+        from helpers import models  # lazily: TensorFlow loads only here
+
+        self._models = models
+        if not isinstance(model, models.keras.Model):
+            raise TypeError(f"model must be a keras.Model (a trained classifier), got {type(model).__name__}")
+        self.model = model
+        self._input_shape = tuple(int(v) for v in model.inputs[0].shape[1:])
+        self._classes = int(model.outputs[0].shape[-1])
+        self.images, self.labels = self._validated(images, labels)
+        side = min(self._input_shape[:2])
+        self.controls = {
+            "image": SLIDERS["unit"](description="image", value=0, min=0,
+                                     max=0 if self.images is None else len(self.images) - 1,
+                                     tooltip="which image to explain"),
+            "class": _dropdown("class", ["predicted", *range(self._classes)],
+                               tooltip="the class whose score is explained ('predicted': the network's answer)"),
+            "method": _dropdown("method", self.METHODS,
+                                tooltip="saliency: gradient of the score; occlusion: hide a patch, measure the "
+                                        "drop; grad-cam: class evidence in the last convolutional layer"),
+            "patch": _int_slider("patch (occlusion)", value=min(6, side), min=2, max=max(2, min(12, side)),
+                                 tooltip="side of the occluding patch; it moves by half its side", width="260px"),
+        }
+        self._setup(plotting.ExplanationView(classes=self._classes))
+        c = self.controls
+        row = widgets.HBox([c["image"], c["class"], c["method"], c["patch"]],
+                           layout=widgets.Layout(flex_flow="row wrap"))  # wraps on a narrow page, never scrolls
+        self.widget = widgets.VBox([row, self.figure, self.warning, self.status])
+        self.widget.add_class("cnn-explorer")
+        self.widget.add_class("cnn-explanations")
+        self.result = None
+        self._cache = {}
+        self._observe()
+        self.update()
+
+    def _validated(self, images, labels):
+        """(images (N, H, W, C) float32 or None, labels (N,) or None); raises ValueError/TypeError."""
+        if images is None:
+            return None, None
+        arr = require_array("images", images, (2, 3, 4))
+        shape = self._input_shape
+        if arr.shape == shape or (shape[2] == 1 and arr.shape == shape[:2]):
+            arr = arr.reshape((1, *shape))
+        elif arr.ndim == 4 and arr.shape[1:] == shape:
+            pass
+        elif arr.ndim == 3 and shape[2] == 1 and arr.shape[1:] == shape[:2]:
+            arr = arr[..., None]
+        else:
+            raise ValueError(f"images must be one image of the model's input shape {shape} or a batch "
+                             f"(N, {', '.join(map(str, shape))}), got shape {arr.shape}")
+        if len(arr) == 0:
+            raise ValueError("images must hold at least one image")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("images must hold finite numbers (no NaN or infinity)")
+        if labels is not None:
+            labels = np.asarray(labels).reshape(-1)
+            if len(labels) != len(arr):
+                raise ValueError(f"labels must have one entry per image ({len(arr)}), got {len(labels)}")
+        return arr.astype(np.float32), labels
+
+    def set_images(self, images, labels=None):
+        """Explain other images (one image, a batch, or None for "nothing to explain") and update.
+
+        A bad argument is shown as the explorer's problem (the previous images stay), never raised, so this
+        can be called from a widget callback such as a drawing pad's.
+        """
+        try:
+            new_images, new_labels = self._validated(images, labels)
+        except (ValueError, TypeError) as exc:
+            self._set_problem(str(exc))
+            self._render()
+            return
+        self.images, self.labels = new_images, new_labels
+        self._cache = {}
+        with self._quiet():
+            slider = self.controls["image"]
+            top = max(len(new_images) - 1, 0) if new_images is not None else 0
+            slider.value = min(slider.value, top)
+            slider.max = top
+        self.update()
+
+    def _sync_controls(self):
+        c = self.controls
+        c["patch"].disabled = c["method"].value != "occlusion"
+        c["image"].disabled = self.images is None or len(self.images) < 2
+
+    def _step(self):
+        c = self.controls
+        if self.images is None:
+            self.result = None
+            self.state.update({"problem": None, "image": None})
+            raise ValueError("no image to explain yet: draw a digit (or pass images=...)")
+        i = min(c["image"].value, len(self.images) - 1)
+        chosen = c["class"].value
+        class_index = None if chosen == "predicted" else int(chosen)
+        method = c["method"].value
+        patch = c["patch"].value
+        options = {"patch": patch, "stride": max(1, patch // 2)} if method == "occlusion" else {}
+        key = (i, class_index, method, patch if method == "occlusion" else None)
+        if key not in self._cache:
+            self._cache[key] = self._models.explain(self.model, self.images[i], method, class_index, **options)
+        out = self._cache[key]
+        self.result = out["map"]
+        label = None if self.labels is None else self.labels[i].item()
+        finite = out["map"][np.isfinite(out["map"])]
+        self.state.update({"problem": None, "image": i, "class": chosen, "method": method,
+                           "class_index": out["class_index"], "predicted": out["predicted"], "label": label,
+                           "probability": float(out["probabilities"][out["class_index"]]),
+                           "map_shape": out["map"].shape, "raw_shape": out["raw"].shape, "score": out["score"],
+                           "patch": patch if method == "occlusion" else None,
+                           "max": float(finite.max()) if finite.size else 0.0})
+        return {"image": self.images[i], "map": out["map"], "probabilities": out["probabilities"],
+                "class_index": out["class_index"], "predicted": out["predicted"], "method": method,
+                "score": out["score"], "label": label}
+
+    _MEANING = {
+        "saliency": "|d {score} / d pixel|, max over channels",
+        "occlusion": "drop of the {score} when a {patch} x {patch} patch of zeros covers the pixel (mean over patches)",
+        "grad-cam": "ReLU(sum of last-conv feature maps weighted by their mean gradient), {raw} upsampled",
+    }
+
+    def _describe(self, step):
+        st = self.state
+        raw = " x ".join(str(v) for v in st["raw_shape"])
+        meaning = self._MEANING[st["method"]].format(score=st["score"], patch=st["patch"], raw=raw)
+        truth = "" if st["label"] is None else f" (label {st['label']})"
+        self.status.value = (f"image {st['image']}{truth}: predicted {st['predicted']} · explaining class "
+                             f"{st['class_index']} (probability {st['probability']:.2f}) · {_esc(meaning)} · "
+                             f"max {plotting.format_value(st['max'])}")
+        if st["method"] == "grad-cam" and st["max"] <= 0:
+            self._set_warning(f"Grad-CAM is zero everywhere: no feature map of the last convolutional layer "
+                              f"speaks for class {st['class_index']} in this image")
+        elif st["method"] == "occlusion" and st["max"] <= 0:
+            self._set_warning(f"no patch lowers class {st['class_index']}'s probability: hiding any region helps "
+                              "it or changes nothing")
+        else:
+            self._set_warning(None)

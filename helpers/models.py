@@ -23,11 +23,15 @@ Building blocks: :func:`vgg_block`, :func:`identity_block`, :func:`projection_bl
 :func:`residual_cnn`, :func:`googlenet_small`, :func:`small_cnn`, :func:`build_sequential`. Data augmentation:
 :func:`augmentation_layers`. Tools:
 :func:`count_params_by_layer`, :func:`count_multiply_adds`, :func:`feature_maps`, :func:`layer_gradient_norms`, :func:`train`.
+What a trained network looks at (computed with ``tf.GradientTape``): :func:`input_gradient`, :func:`saliency`,
+:func:`occlusion`, :func:`grad_cam`, :func:`explain` (one of them with the class and probabilities),
+:func:`conv_layer_names`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import weakref
 
 import keras
@@ -70,6 +74,13 @@ __all__ = [
     "feature_maps",
     "layer_gradient_norms",
     "train",
+    "EXPLANATION_METHODS",
+    "conv_layer_names",
+    "input_gradient",
+    "saliency",
+    "occlusion",
+    "grad_cam",
+    "explain",
 ]
 
 BN_EPSILON = 1.001e-5  # the value keras.applications.ResNet50 uses
@@ -1630,3 +1641,449 @@ def train(model, data, epochs, batch_size=64, lr=1e-3, seed=0, verbose=0):
         shuffle=True,
         verbose=verbose,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the network sees: saliency, occlusion, Grad-CAM
+# ---------------------------------------------------------------------------------------------------------
+
+#: The explanation methods of :func:`explain`.
+EXPLANATION_METHODS = ("saliency", "occlusion", "grad-cam")
+
+_SCORE_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _is_softmax(fn):
+    return fn is keras.activations.softmax or getattr(fn, "__name__", "") == "softmax"
+
+
+def _model_input_shape(model):
+    if len(model.inputs) != 1:
+        raise ValueError(f"model must have one input, got {len(model.inputs)}")
+    return tuple(model.inputs[0].shape[1:])
+
+
+def _require_image(model, image):
+    """One image (H, W, C) matching the model's input, as a float array of the model's input dtype."""
+    expected = _model_input_shape(model)
+    if isinstance(image, (str, bytes)) or image is None:
+        raise TypeError(f"image must be a numpy array of shape {expected}, got {type(image).__name__}")
+    try:
+        arr = np.asarray(image, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"image must be a numeric array of shape {expected}, got {type(image).__name__}") from exc
+    if arr.ndim == 2 and len(expected) == 3 and expected[2] == 1:
+        arr = arr[:, :, None]
+    if arr.ndim == len(expected) + 1 and arr.shape[0] == 1:
+        raise ValueError(f"image must be one image of shape {expected}, not a batch: pass image[0], got {arr.shape}")
+    if arr.ndim != len(expected) or any(e is not None and e != a for e, a in zip(expected, arr.shape, strict=True)):
+        raise ValueError(f"image must have the model's input shape {expected}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("image must hold finite numbers (no NaN or infinity)")
+    dtype = getattr(model.inputs[0], "dtype", "float32") or "float32"
+    return arr.astype(str(dtype).replace("tf.", ""))
+
+
+def _require_score(score):
+    return require_choice("score", score, ("logit", "probability"))
+
+
+def _score_parts(model, layer=None):
+    """A model image -> [feature map of ``layer`` (optional), the last layer's input or output] and a function
+    turning that last tensor into (logits or None, probabilities).
+
+    The logits are the pre-softmax scores: computed from the last layer's own (live) weights when it is a
+    ``Dense`` with a softmax, or read before a final ``Activation("softmax")``. For any other last layer the
+    output is used as it is (its ``kind`` is ``"output"``).
+    """
+    per_model = _SCORE_MODELS.setdefault(model, {})
+    key = None if layer is None else id(layer)
+    if key in per_model:
+        return per_model[key]
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Dense) and _is_softmax(last.activation):
+        tap = last.input
+
+        def finish(h):
+            z = keras.ops.matmul(h, last.kernel)
+            if last.use_bias:
+                z = z + last.bias
+            return z, keras.ops.softmax(z, axis=-1)
+
+        kind = "logit"
+    elif isinstance(last, keras.layers.Activation) and _is_softmax(last.activation):
+        tap = last.input
+
+        def finish(z):
+            return z, keras.ops.softmax(z, axis=-1)
+
+        kind = "logit"
+    else:
+        tap = model.outputs[0]
+
+        def finish(out):
+            return out, out
+
+        kind = "output"
+    outputs = tap if layer is None else [layer.output, tap]
+    extractor = keras.Model(model.inputs[0], outputs)
+    per_model[key] = (extractor, finish, kind)
+    return per_model[key]
+
+
+def _resolve_class(class_index, n_classes, predicted):
+    if class_index is None:
+        return int(predicted)
+    if not _is_int(class_index):
+        raise TypeError(f"class_index must be an integer class number or None (the predicted class), "
+                        f"got {class_index!r} ({type(class_index).__name__})")
+    if not 0 <= class_index < n_classes:
+        raise ValueError(f"class_index must be between 0 and {n_classes - 1} (the model has {n_classes} classes) "
+                         f"or None for the predicted class, got {class_index}")
+    return int(class_index)
+
+
+def conv_layer_names(model):
+    """Names of the model's convolutional layers (top level, with a 4-D output), input to output.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model.
+
+    Returns
+    -------
+    list of str
+        Layers whose class name contains ``Conv`` (Conv2D, SeparableConv2D, DepthwiseConv2D...).
+
+    Examples
+    --------
+    >>> conv_layer_names(lenet5())
+    ['c1_conv', 'c3_conv']
+    """
+    _require_model(model)
+    return [layer.name for layer in model.layers
+            if "Conv" in type(layer).__name__ and _output_shape(layer) is not None and len(_output_shape(layer)) == 3]
+
+
+def _conv_layer(model, layer):
+    names = conv_layer_names(model)
+    if layer is None:
+        if not names:
+            raise ValueError("model has no convolutional layer at its top level for Grad-CAM; pass layer= the name "
+                             "of a layer with a 4-D output")
+        return model.get_layer(names[-1])
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be the name of a convolutional layer (one of {', '.join(names) or 'none'}) "
+                        f"or None for the last one, got {layer!r} ({type(layer).__name__})")
+    found = [lyr for lyr in model.layers if lyr.name == layer]
+    shape = _output_shape(found[0]) if found else None
+    if not found or shape is None or len(shape) != 3:
+        raise ValueError(f"layer must be the name of a layer with a 4-D output, such as the convolutional layers "
+                         f"{', '.join(names) or '(none)'}; got {layer!r}")
+    return found[0]
+
+
+def input_gradient(model, image, class_index=None, score="logit"):
+    """The gradient of one class score with respect to every input pixel, computed with ``tf.GradientTape``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier with one image input (softmax output, or raw scores).
+    image : array_like
+        One image of the model's input shape ``(H, W, C)`` (``(H, W)`` when ``C`` is 1).
+    class_index : int, optional
+        The class whose score is differentiated; None (default) takes the predicted class.
+    score : {"logit", "probability"}
+        ``"logit"`` differentiates the pre-softmax score :math:`z_c` (when the model ends in a softmax;
+        otherwise its output); ``"probability"`` the softmax output :math:`p_c`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W, C)``: :math:`\\partial s_c / \\partial x`, same dtype as the model's input.
+
+    Examples
+    --------
+    >>> keras.utils.set_random_seed(0)
+    >>> linear = keras.Sequential([keras.Input((2, 2, 1)), layers.Flatten(), layers.Dense(3)])
+    >>> w = linear.layers[-1].get_weights()[0]           # (4, 3): the gradient of a linear score is its weights
+    >>> np.allclose(input_gradient(linear, np.ones((2, 2, 1)), 1).ravel(), w[:, 1])
+    True
+    """
+    import tensorflow as tf
+
+    _require_model(model)
+    x = _require_image(model, image)
+    score = _require_score(score)
+    extractor, finish, _kind = _score_parts(model)
+    xt = tf.convert_to_tensor(x[None])
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        logits, probs = finish(extractor(xt, training=False))
+        n = int(probs.shape[-1])
+        c = _resolve_class(class_index, n, int(np.argmax(keras.ops.convert_to_numpy(probs)[0])))
+        target = (logits if score == "logit" else probs)[0, c]
+    return keras.ops.convert_to_numpy(tape.gradient(target, xt))[0]
+
+
+def saliency(model, image, class_index=None, score="logit"):
+    """Saliency map (Simonyan et al., 2014): how strongly each pixel's change would move the class score.
+
+    The map is :math:`M_{ij} = \\max_k |\\partial s_c / \\partial x_{ijk}|`: the absolute value of the input
+    gradient (:func:`input_gradient`), maximised over the channels. The score is the pre-softmax logit by
+    default: the softmax probability :math:`p_c` can also rise by lowering the *other* classes' scores, and its
+    gradient vanishes when the network is confident (:math:`p_c \\approx 1`), so its map mixes several classes
+    and fades exactly for the images the network is sure about.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier with one image input.
+    image : array_like
+        One image ``(H, W, C)`` (or ``(H, W)`` for one channel) of the model's input shape.
+    class_index : int, optional
+        Class to explain; None (default) takes the predicted class.
+    score : {"logit", "probability"}
+        Differentiate the logit (default) or the softmax probability.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` float, >= 0.
+
+    Examples
+    --------
+    >>> keras.utils.set_random_seed(0)
+    >>> model = lenet5()
+    >>> m = saliency(model, np.zeros((32, 32, 1)), class_index=3)
+    >>> m.shape, bool(m.min() >= 0)
+    ((32, 32), True)
+    """
+    grad = input_gradient(model, image, class_index, score)
+    return np.abs(grad).max(axis=-1)
+
+
+def _predict(model, batch, score):
+    extractor, finish, _kind = _score_parts(model)
+    out = []
+    for i in range(0, len(batch), 256):
+        logits, probs = finish(extractor(batch[i : i + 256], training=False))
+        out.append(keras.ops.convert_to_numpy(logits if score == "logit" else probs))
+    return np.concatenate(out, axis=0)
+
+
+def occlusion(model, image, class_index=None, patch=4, stride=2, fill=0.0, score="probability", upsample=False):
+    """Occlusion sensitivity (Zeiler & Fergus, 2014): slide a patch of ``fill`` over the image and record how
+    much the class score drops at each position.
+
+    Entry ``(i, j)`` of the map is :math:`s_c(x) - s_c(x')`, where :math:`x'` is the image with the square
+    ``patch x patch`` starting at row ``i * stride`` and column ``j * stride`` replaced by ``fill``. Positive:
+    hiding that region hurts the class; negative: hiding it helps. All positions are run as one batch, except
+    those where the patch would change no pixel (the region already equals ``fill``): their drop is exactly 0.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier with one image input.
+    image : array_like
+        One image ``(H, W, C)`` (or ``(H, W)`` for one channel) of the model's input shape.
+    class_index : int, optional
+        Class to explain; None (default) takes the predicted class.
+    patch : int
+        Side of the square patch, at most the image's smaller side.
+    stride : int
+        Step between patch positions.
+    fill : float
+        Value written into the patch (0 is the digits' background; an image's mean is another common choice).
+    score : {"probability", "logit"}
+        Record the drop of the softmax probability (default) or of the logit.
+    upsample : bool
+        False: the map of patch positions, ``((H - patch) // stride + 1, (W - patch) // stride + 1)``. True: an
+        ``(H, W)`` map where each pixel holds the mean drop of the patches covering it (NaN where none does,
+        which happens only when the stride does not tile the image).
+
+    Returns
+    -------
+    numpy.ndarray
+        The map of drops (float).
+
+    Examples
+    --------
+    >>> keras.utils.set_random_seed(0)
+    >>> model = lenet5()
+    >>> occlusion(model, np.zeros((32, 32, 1)), patch=4, stride=2).shape
+    (15, 15)
+    >>> float(np.abs(occlusion(model, np.zeros((32, 32, 1)), patch=8, stride=8)).max())  # nothing to hide
+    0.0
+    """
+    _require_model(model)
+    x = _require_image(model, image)
+    score = _require_score(score)
+    h, w = x.shape[:2]
+    patch = require_positive_int("patch", patch)
+    stride = require_positive_int("stride", stride)
+    if patch > min(h, w):
+        raise ValueError(f"patch must be at most the image's smaller side {min(h, w)}, got {patch}")
+    if isinstance(fill, bool) or not isinstance(fill, (int, float, np.integer, np.floating)) or not np.isfinite(fill):
+        raise TypeError(f"fill must be a finite number (the value written into the patch), got {fill!r}")
+    upsample = require_bool("upsample", upsample)
+    rows, cols = range(0, h - patch + 1, stride), range(0, w - patch + 1, stride)
+    positions = [(r, c) for r in rows for c in cols]
+    # a patch that changes no pixel (already all `fill`) cannot change the score: not run, its drop is exactly 0
+    changed = [i for i, (r, c) in enumerate(positions) if np.any(x[r : r + patch, c : c + patch, :] != fill)]
+    batch = np.repeat(x[None], len(changed) + 1, axis=0)  # item 0: the image itself
+    for k, i in enumerate(changed, start=1):
+        r, c = positions[i]
+        batch[k, r : r + patch, c : c + patch, :] = fill
+    scores = _predict(model, batch, score)
+    probs0 = scores[0] if score == "probability" else _predict(model, batch[:1], "probability")[0]
+    c_idx = _resolve_class(class_index, scores.shape[-1], int(np.argmax(probs0)))
+    drops = np.zeros(len(positions))
+    drops[changed] = scores[0, c_idx] - scores[1:, c_idx]
+    drops = drops.reshape(len(rows), len(cols))
+    return _spread_patches(drops, patch, stride, (h, w)) if upsample else drops
+
+
+def _spread_patches(drops, patch, stride, shape):
+    """(H, W) map: each pixel holds the mean of the patch drops covering it (NaN where none does)."""
+    total, count = np.zeros(shape), np.zeros(shape)
+    for i in range(drops.shape[0]):
+        for j in range(drops.shape[1]):
+            r, c = i * stride, j * stride
+            total[r : r + patch, c : c + patch] += drops[i, j]
+            count[r : r + patch, c : c + patch] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _resize_bilinear(arr, size):
+    import tensorflow as tf
+
+    out = tf.image.resize(np.asarray(arr, dtype=np.float32)[None, :, :, None], size, method="bilinear")
+    return np.asarray(out)[0, :, :, 0].astype(np.float64)
+
+
+def grad_cam(model, image, class_index=None, layer=None, score="logit", upsample=False, relu=True):
+    """Grad-CAM (Selvaraju et al., 2017): where in a convolutional layer's feature maps the class evidence is.
+
+    With :math:`A^k` the ``k``-th feature map of ``layer`` and :math:`s_c` the class score, each channel gets
+    the weight :math:`\\alpha_k = \\operatorname{mean}_{ij} \\partial s_c / \\partial A^k_{ij}` (global average of
+    the gradient), and the map is :math:`\\operatorname{ReLU}(\\sum_k \\alpha_k A^k)`: the feature maps that
+    raise the score, weighted by how much they do, keeping only positive evidence.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier with one image input.
+    image : array_like
+        One image ``(H, W, C)`` (or ``(H, W)`` for one channel) of the model's input shape.
+    class_index : int, optional
+        Class to explain; None (default) takes the predicted class.
+    layer : str, optional
+        Name of a layer with a 4-D output; None (default) takes the last convolutional layer
+        (:func:`conv_layer_names`).
+    score : {"logit", "probability"}
+        Differentiate the logit (default, as in the paper) or the softmax probability.
+    upsample : bool
+        False: the map at the feature map's size ``(h, w)``; True: resized bilinearly to the input ``(H, W)``.
+    relu : bool
+        Keep only positive evidence (the paper's choice); False returns the signed sum.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(h, w)`` or ``(H, W)`` float.
+
+    Examples
+    --------
+    >>> keras.utils.set_random_seed(0)
+    >>> model = lenet5()
+    >>> grad_cam(model, np.random.rand(32, 32, 1)).shape          # c3_conv: 10 x 10
+    (10, 10)
+    >>> grad_cam(model, np.random.rand(32, 32, 1), layer="c1_conv", upsample=True).shape
+    (32, 32)
+    """
+    import tensorflow as tf
+
+    _require_model(model)
+    x = _require_image(model, image)
+    score = _require_score(score)
+    upsample = require_bool("upsample", upsample)
+    relu = require_bool("relu", relu)
+    target_layer = _conv_layer(model, layer)
+    extractor, finish, _kind = _score_parts(model, target_layer)
+    xt = tf.convert_to_tensor(x[None])
+    with tf.GradientTape() as tape:
+        fmap, tap = extractor(xt, training=False)
+        tape.watch(fmap)
+        logits, probs = finish(tap)
+        n = int(probs.shape[-1])
+        c = _resolve_class(class_index, n, int(np.argmax(keras.ops.convert_to_numpy(probs)[0])))
+        target = (logits if score == "logit" else probs)[0, c]
+    grads = keras.ops.convert_to_numpy(tape.gradient(target, fmap))[0].astype(np.float64)
+    maps = keras.ops.convert_to_numpy(fmap)[0].astype(np.float64)
+    weights = grads.mean(axis=(0, 1))
+    cam = maps @ weights
+    if relu:
+        cam = np.maximum(cam, 0.0)
+    return _resize_bilinear(cam, x.shape[:2]) if upsample else cam
+
+
+def explain(model, image, method, class_index=None, **options):
+    """One explanation with its context: the map, the class explained and the model's probabilities.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier with one image input.
+    image : array_like
+        One image of the model's input shape.
+    method : {"saliency", "occlusion", "grad-cam"}
+        Which map (:func:`saliency`, :func:`occlusion` with ``upsample=True``, :func:`grad_cam` with
+        ``upsample=True``).
+    class_index : int, optional
+        Class to explain; None takes the predicted class.
+    **options
+        Passed to the method (e.g. ``patch=6`` for occlusion, ``layer="c1_conv"`` for Grad-CAM).
+
+    Returns
+    -------
+    dict
+        ``map`` (``(H, W)``), ``raw`` (the method's own map: the same for saliency, the patch positions for
+        occlusion, the feature-map size for Grad-CAM), ``class_index``, ``predicted``, ``probabilities``
+        (numpy, one per class), ``method`` and ``score`` (what was differentiated or dropped).
+
+    Examples
+    --------
+    >>> keras.utils.set_random_seed(0)
+    >>> out = explain(lenet5(), np.zeros((32, 32, 1)), "grad-cam", class_index=2)
+    >>> out["map"].shape, out["raw"].shape, out["class_index"]
+    ((32, 32), (10, 10), 2)
+    """
+    _require_model(model)
+    method = require_choice("method", method, EXPLANATION_METHODS)
+    x = _require_image(model, image)
+    probs = _predict(model, x[None], "probability")[0].astype(np.float64)
+    predicted = int(np.argmax(probs))
+    c = _resolve_class(class_index, len(probs), predicted)
+    if method == "saliency":
+        raw = saliency(model, x, c, **options)
+        full = raw
+        score = options.get("score", "logit")
+    elif method == "occlusion":
+        options = {k: v for k, v in options.items() if k != "upsample"}
+        raw = occlusion(model, x, c, **options)
+        defaults = inspect.signature(occlusion).parameters
+        patch, stride = (options.get(k, defaults[k].default) for k in ("patch", "stride"))
+        full = _spread_patches(raw, patch, stride, x.shape[:2])
+        score = options.get("score", "probability")
+    else:
+        options = {k: v for k, v in options.items() if k != "upsample"}
+        raw = grad_cam(model, x, c, **options)
+        full = _resize_bilinear(raw, x.shape[:2])
+        score = options.get("score", "logit")
+    kind = _score_parts(model)[2]
+    return {"map": full, "raw": raw, "class_index": c, "predicted": predicted, "probabilities": probs,
+            "method": method, "score": score if kind == "logit" or score == "probability" else "output"}

@@ -5,10 +5,10 @@ Two kinds of drawing live here, in this order:
 * **Public functions** the notebooks call directly (:func:`show_grid`, :func:`show_images`,
   :func:`plot_convolution_step`, :func:`plot_padding`, :func:`plot_volume_convolution`,
   :func:`plot_pooling`, :func:`plot_layer_notation`, :func:`plot_learning_curves`,
-  :func:`plot_param_bars`, :func:`plot_receptive_field`). Each returns a pyplot ``Figure`` so it
+  :func:`plot_param_bars`, :func:`plot_receptive_field`, :func:`plot_explanations`, :func:`overlay_heatmap`). Each returns a pyplot ``Figure`` so it
   shows inline as the last expression of a cell; pass ``save="images/name.png"`` to also write it.
 * **Views** the explorers use, built on :class:`GridPanel` (:class:`ConvView`, :class:`VolumeConvView`, :class:`PoolView`,
-  :class:`ReceptiveFieldView`, :class:`FeatureMapView`). A view owns one
+  :class:`ReceptiveFieldView`, :class:`FeatureMapView`, :class:`ExplanationView`). A view owns one
   ``matplotlib.figure.Figure`` that is *not* registered with pyplot (so nothing leaks), builds its
   artists once and afterwards only updates them in place (``set_data``, ``set_clim``, moved
   rectangles, new text strings). :meth:`View.to_png` renders it to PNG bytes for an
@@ -67,6 +67,9 @@ __all__ = [
     "PoolView",
     "ReceptiveFieldView",
     "FeatureMapView",
+    "ExplanationView",
+    "overlay_heatmap",
+    "plot_explanations",
     "HIGHLIGHT",
     "SIGNED_CMAP",
     "VALUE_CMAP",
@@ -1096,6 +1099,117 @@ def feature_map_grid(maps, max_maps=32, columns=8):
     return fig
 
 
+def overlay_heatmap(image, heat, alpha=0.6, cmap="inferno"):
+    """An image in gray with a heat map blended over it, as an ``(H, W, 3)`` RGB array in [0, 1].
+
+    The heat map is scaled to [0, 1] by its own range (NaN counts as 0); each pixel mixes the gray image
+    and the heat colour with weight ``alpha * heat``, so cold regions show the image and hot ones the colour.
+
+    Parameters
+    ----------
+    image : array_like
+        ``(H, W)`` or ``(H, W, 1)`` gray image (any range; scaled to [0, 1]), or ``(H, W, 3)`` colour.
+    heat : array_like
+        ``(H, W)`` map, e.g. from :func:`helpers.models.saliency`.
+    alpha : float, optional
+        Opacity of the hottest pixels (0 .. 1).
+    cmap : str, optional
+        Colormap of the heat.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W, 3)`` float in [0, 1].
+
+    Examples
+    --------
+    >>> rgb = overlay_heatmap(np.zeros((4, 4)), np.eye(4))
+    >>> rgb.shape, bool(rgb[0, 1].max() == 0), bool(rgb[0, 0].max() > 0)
+    ((4, 4, 3), True, True)
+    """
+    img = np.asarray(image, dtype=float)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    heat = np.asarray(heat, dtype=float)
+    if img.shape[:2] != heat.shape or heat.ndim != 2:
+        raise ValueError(f"heat must be a 2-D map of the image's size {img.shape[:2]}, got shape {heat.shape}")
+    if not 0 <= float(alpha) <= 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    lo, hi = _limits(img)
+    gray = np.clip((img - lo) / (hi - lo), 0, 1)
+    rgb = gray if gray.ndim == 3 else np.repeat(gray[..., None], 3, axis=2)
+    h = np.nan_to_num(heat, nan=0.0)
+    hlo, hhi = _limits(h)
+    h = np.clip((h - hlo) / (hhi - hlo), 0, 1) if float(np.ptp(h)) > 0 else np.zeros_like(h)
+    colour = matplotlib.colormaps[cmap](h)[..., :3]
+    weight = float(alpha) * h[..., None]
+    return np.clip((1 - weight) * rgb + weight * colour, 0, 1)
+
+
+def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, save=None):
+    """A grid of explanations: one row per image, the image first, then one column per method.
+
+    Parameters
+    ----------
+    images : sequence of array_like
+        ``(H, W)`` / ``(H, W, 1)`` images.
+    maps : dict
+        ``{column title: sequence of (H, W) maps, one per image}`` (e.g. ``{"saliency": [...], ...}``).
+    row_titles : sequence of str, optional
+        One title per image (above the image).
+    overlay : bool, optional
+        Blend each map over the image (:func:`overlay_heatmap`); False shows the maps alone (``viridis``).
+    size : float, optional
+        Inches per picture.
+    save : str, optional
+        Also save to this path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_explanations([np.zeros((4, 4))], {"saliency": [np.eye(4)]}, row_titles=["a zero"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['a zero', 'saliency']
+    >>> plt.close(fig)
+    """
+    images = [np.asarray(im, dtype=float) for im in images]
+    if not images:
+        raise ValueError("images must contain at least one image")
+    if not isinstance(maps, dict) or not maps:
+        raise TypeError("maps must be a non-empty dict {column title: one map per image}")
+    n = len(images)
+    for name, column in maps.items():
+        if len(column) != n:
+            raise ValueError(f"maps[{name!r}] must hold one map per image ({n}), got {len(column)}")
+    if row_titles is not None and len(row_titles) != n:
+        raise ValueError(f"row_titles must have one entry per image ({n}), got {len(row_titles)}")
+    ncols = 1 + len(maps)
+    fig = _pyplot_figure((size * ncols, size * n + 0.2))
+    for i, im in enumerate(images):
+        gray = im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im
+        ax = fig.add_subplot(n, ncols, i * ncols + 1)
+        ax.imshow(gray, cmap="gray", interpolation="nearest")
+        ax.set_title(row_titles[i] if row_titles is not None else "image", fontsize=LABEL_SIZE)
+        for j, (name, column) in enumerate(maps.items(), start=2):
+            ax = fig.add_subplot(n, ncols, i * ncols + j)
+            heat = np.asarray(column[i], dtype=float)
+            if overlay:
+                ax.imshow(overlay_heatmap(gray, heat), interpolation="nearest")
+            else:
+                ax.imshow(heat, cmap=VALUE_CMAP, interpolation="nearest")
+            if i == 0:
+                ax.set_title(name, fontsize=LABEL_SIZE)
+        for ax in fig.axes[i * ncols:]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    return _finish(fig, save)
+
+
 class GridPanel:
     """An axes showing a 2-D array, with numbers in small grids and highlight boxes, updated in place.
 
@@ -1810,3 +1924,78 @@ class FeatureMapView(View):
             k = np.asarray(kernel, dtype=float)
             self.filter_panel.show(k, clim=_symmetric_limits(k),
                                    title=f"filter {channel} (input channel 0), {k.shape[0]} x {k.shape[1]}")
+
+
+class ExplanationView(View):
+    """The image, an explanation map, the map blended over the image, and the class probabilities as bars.
+
+    The bars sit on a bare axes (no ticks) with the class numbers and the title as the view's cached texts, so a
+    redraw costs little more than the three pictures.
+
+    Examples
+    --------
+    >>> view = ExplanationView()
+    >>> probs = np.full(10, 0.1)
+    >>> view.update(np.zeros((8, 8, 1)), np.eye(8), probs, 3, 0, "saliency", "logit")
+    >>> view.map_panel.image.get_array().shape, view.bars[3].get_facecolor() == view.bars[0].get_facecolor()
+    ((8, 8), False)
+    >>> [t.get_text() for t in view.class_texts][:3], view.bar_title.get_text()
+    (['0', '1', '2'], 'probabilities (explained: 3)')
+    """
+
+    BAR_BOX = (0.76, 0.16, 0.225, 0.62)
+
+    def __init__(self, figure=None, width=10.5, height=3.4, classes=10):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        self.input_panel = self._panel(fig.add_axes([0.01, 0.06, 0.21, 0.76]), cmap="gray", title="input",
+                                       annotate_max=0)
+        self.map_panel = self._panel(fig.add_axes([0.24, 0.06, 0.21, 0.76]), cmap=VALUE_CMAP, title="map",
+                                     annotate_max=0, colorbar_ax=fig.add_axes([0.455, 0.10, 0.01, 0.68]))
+        self.overlay_panel = self._panel(fig.add_axes([0.50, 0.06, 0.21, 0.76]), title="over the image",
+                                         annotate_max=0)
+        left, bottom, w, h = self.BAR_BOX
+        self.bar_ax = fig.add_axes([left, bottom, w, h])
+        self.bar_ax.set_axis_off()
+        self.bar_title = self._text(left + w / 2, 0.88, "probabilities", size=TITLE_SIZE)
+        self.classes = 0
+        self.bars = []
+        self.class_texts = []
+        self._set_classes(classes)
+
+    def _set_classes(self, classes):
+        if classes == self.classes:
+            return
+        ax = self.bar_ax
+        for bar in self.bars:
+            bar.remove()
+        for text in self.class_texts:
+            text.set_visible(False)
+        self.bars = list(ax.bar(np.arange(classes), np.zeros(classes), color="#9aa5b1", width=0.8))
+        ax.plot([-0.5, classes - 0.5], [0, 0], color="#555555", lw=1)
+        ax.set_xlim(-0.5, classes - 0.5)
+        ax.set_ylim(0, 1)
+        left, bottom, w, _h = self.BAR_BOX
+        labelled = range(classes) if classes <= 12 else range(0, classes, -(-classes // 10))
+        self.class_texts = [self._text(left + w * (k + 0.5) / classes, bottom - 0.06, str(k), size=LABEL_SIZE - 1)
+                            for k in labelled]
+        self.classes = classes
+        self.invalidate()
+
+    def update(self, image, map, probabilities, class_index, predicted, method, score, label=None):
+        """``image`` (H, W, C); ``map`` (H, W); ``probabilities`` one per class; the class explained and predicted."""
+        self.clear_problem()
+        image = np.asarray(image, dtype=float)
+        gray = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        truth = "" if label is None else f", label {label}"
+        self.input_panel.show(gray, title=f"input (predicted {predicted}{truth})")
+        heat = np.asarray(map, dtype=float)
+        self.map_panel.show(heat, title=f"{method} for class {class_index}")
+        self.overlay_panel.show(overlay_heatmap(gray, heat), title="map over the image")
+        probs = np.asarray(probabilities, dtype=float)
+        self._set_classes(len(probs))
+        for k, bar in enumerate(self.bars):
+            bar.set_height(float(probs[k]))
+            bar.set_color(HIGHLIGHT if k == class_index else ("#0072b2" if k == predicted else "#9aa5b1"))
+        self.bar_title.set_text(f"probabilities (explained: {class_index})")
+        self.invalidate()

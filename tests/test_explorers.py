@@ -651,3 +651,85 @@ def test_upload_note_follows_the_image_on_show():
     note = ex.upload_note.value
     ex.controls["upload"].value = files.upload_value(b"", "empty.png")  # refused: the note, like the picture, stays
     assert "empty.png" in ex.status.value and ex.upload_note.value == note
+
+
+# ------------------------------------------------------------------------------------------------
+# ExplanationExplorer
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(3, 3, activation="relu", name="c1"),
+                             keras.layers.MaxPooling2D(2, name="p1"),
+                             keras.layers.Conv2D(4, 3, activation="relu", name="c2"), keras.layers.Flatten(),
+                             keras.layers.Dense(3, activation="softmax")])
+
+
+def test_explanation_explorer_methods_classes_and_images(tiny_classifier):
+    from helpers import models
+    from helpers.explorers import ExplanationExplorer
+
+    images = np.random.default_rng(0).random((4, 12, 12, 1)).astype("float32")
+    probs = np.asarray(tiny_classifier(images))
+    ex = ExplanationExplorer(tiny_classifier, images, labels=[2, 0, 1, 1])
+    c = ex.controls
+    assert set(c) == {"image", "class", "method", "patch"} and c["image"].max == 3
+    assert list(c["class"].options) == ["predicted", 0, 1, 2]
+    assert ex.state["method"] == "saliency" and ex.state["class_index"] == ex.state["predicted"] == probs[0].argmax()
+    np.testing.assert_allclose(ex.result, models.saliency(tiny_classifier, images[0]), atol=1e-7)
+    assert "label 2" in ex.status.value and ex.figure.value[:4] == PNG
+    assert c["patch"].disabled
+    c["image"].value = 2
+    c["class"].value = 1
+    assert ex.state["image"] == 2 and ex.state["class_index"] == 1
+    assert ex.state["probability"] == pytest.approx(float(probs[2, 1]), abs=1e-6)
+    np.testing.assert_allclose(ex.result, models.saliency(tiny_classifier, images[2], 1), atol=1e-7)
+    c["method"].value = "occlusion"
+    assert not c["patch"].disabled and ex.state["patch"] == 6 and ex.state["raw_shape"] == (3, 3)
+    c["patch"].value = 4  # stride 2: positions 0, 2, ..., 8
+    assert ex.state["raw_shape"] == (5, 5) and ex.result.shape == (12, 12)
+    c["method"].value = "grad-cam"
+    assert ex.state["raw_shape"] == (3, 3) and ex.result.shape == (12, 12)
+    np.testing.assert_allclose(ex.result, models.grad_cam(tiny_classifier, images[2], 1, upsample=True), atol=1e-6)
+    assert "grad-cam" in ex.status.value.lower() or "ReLU" in ex.status.value
+    c["class"].value = "predicted"
+    assert ex.state["class_index"] == probs[2].argmax()
+
+
+def test_explanation_explorer_blank_pad_and_new_images(tiny_classifier):
+    from helpers.explorers import ExplanationExplorer
+
+    ex = ExplanationExplorer(tiny_classifier, None)  # a blank drawing pad: no image yet
+    assert _problem_shown(ex) and "draw a digit" in ex.state["problem"] and ex.figure.value[:4] == PNG
+    ex.controls["method"].value = "occlusion"  # still no traceback
+    assert _problem_shown(ex)
+    one = np.random.default_rng(1).random((12, 12))  # one (H, W) drawing
+    ex.set_images(one)
+    assert ex.state["problem"] is None and ex.state["image"] == 0 and ex.controls["image"].disabled
+    ex.set_images(np.zeros((7, 7)))  # wrong shape: shown, the drawing stays
+    assert _problem_shown(ex) and "(12, 12, 1)" in ex.state["problem"]
+    assert ex.images.shape == (1, 12, 12, 1)
+    ex.set_images(np.random.default_rng(2).random((3, 12, 12)))
+    assert ex.state["problem"] is None and ex.controls["image"].max == 2
+    ex.controls["image"].value = 2
+    ex.set_images(one)  # fewer images: the slider comes back in range
+    assert ex.controls["image"].value == 0 and ex.state["problem"] is None
+    ex.set_images(None)
+    assert _problem_shown(ex)
+
+
+def test_explanation_explorer_bad_arguments(tiny_classifier):
+    from helpers.explorers import ExplanationExplorer
+
+    with pytest.raises(TypeError, match="model"):
+        ExplanationExplorer("lenet", np.zeros((12, 12, 1)))
+    with pytest.raises(ValueError, match="input shape"):
+        ExplanationExplorer(tiny_classifier, np.zeros((2, 10, 10, 1)))
+    with pytest.raises(ValueError, match="labels"):
+        ExplanationExplorer(tiny_classifier, np.zeros((2, 12, 12, 1)), labels=[1])
+    with pytest.raises(ValueError, match="finite"):
+        ExplanationExplorer(tiny_classifier, np.full((12, 12, 1), np.inf))

@@ -256,3 +256,37 @@ def test_random_uploads_never_raise_and_refusals_change_nothing(kind, data):
         assert "random.png" in ex.upload_note.value
         assert ex.figure.value[:4] == b"\x89PNG"
         _check_problem_or(ex)  # a 1-pixel-wide photo may not fit the kernel: explained, not raised
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(st.data())
+def test_explanation_explorer_random_controls(data):
+    if "explain" not in _EXPLORERS:
+        import keras
+
+        from helpers.explorers import ExplanationExplorer
+
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([keras.Input((10, 10, 1)), keras.layers.Conv2D(3, 3, activation="relu"),
+                                  keras.layers.MaxPooling2D(2), keras.layers.Conv2D(2, 2, activation="relu"),
+                                  keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
+        images = np.random.default_rng(0).random((3, 10, 10, 1))
+        images[1] = 0.0  # a blank image: saliency and Grad-CAM may be all zero, occlusion exactly zero
+        _EXPLORERS["explain"] = (ExplanationExplorer(model, images), np.asarray(model(images)))
+    ex, probs = _EXPLORERS["explain"]
+    for name in _drive(data, ex):
+        w = ex.controls[name]
+        w.value = _random_value(data, w)
+        assert _check_problem_or(ex)
+        s = ex.state
+        expected_class = probs[s["image"]].argmax() if s["class"] == "predicted" else s["class"]
+        assert s["class_index"] == expected_class and s["predicted"] == probs[s["image"]].argmax()
+        assert ex.result.shape == (10, 10) == s["map_shape"]
+        if s["method"] == "occlusion":
+            n = (10 - s["patch"]) // max(1, s["patch"] // 2) + 1
+            assert s["raw_shape"] == (n, n)
+            if s["image"] == 1:  # zeros hidden by zeros: nothing changes
+                assert np.all(np.nan_to_num(ex.result) == 0)
+        else:
+            assert np.all(ex.result >= 0)
+        assert ex.figure.value[:4] == b"\x89PNG"

@@ -75,6 +75,8 @@ COURSE = [
      "Random shifts, rotations, zooms and contrast: which keep the label, only in training, measured on 100 digits."),
     ("15_transfer_learning", "Transfer learning",
      "Pre-train, freeze, fine-tune: learn a new task from a few labelled examples."),
+    ("16_what_the_network_sees", "What the network sees",
+     "Saliency, occlusion and Grad-CAM for a trained LeNet-5, and the sanity checks that show what they do not tell."),
 ]
 
 TF_NOISE = re.compile(

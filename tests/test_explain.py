@@ -1,0 +1,253 @@
+"""Tests for the explanation maps of helpers.models: saliency, occlusion and Grad-CAM.
+
+Every expected value comes from an independent computation: closed forms for linear and CAM-shaped models,
+central finite differences in float64, and brute-force occlusion (one forward pass per position).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+from helpers import models  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A tiny CNN with a softmax output: conv - pool - conv - dense (12x12x1 -> 3 classes)."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(3, 3, activation="relu", name="c1"),
+                             keras.layers.MaxPooling2D(2, name="p1"),
+                             keras.layers.Conv2D(4, 3, activation="relu", name="c2"),
+                             keras.layers.Flatten(name="flat"), keras.layers.Dense(3, activation="softmax",
+                                                                                   name="out")])
+
+
+@pytest.fixture(scope="module")
+def image():
+    return np.random.default_rng(1).random((12, 12, 1)).astype(np.float32)
+
+
+def _probs(model, x):
+    return np.asarray(model(np.asarray(x, np.float32)[None], training=False))[0].astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# saliency: closed form and finite differences
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_saliency_of_a_linear_model_is_the_absolute_weight_column():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((3, 4, 2)), keras.layers.Flatten(),
+                              keras.layers.Dense(5, activation="softmax")])
+    w, b = model.layers[-1].get_weights()
+    x = np.random.default_rng(0).random((3, 4, 2))
+    for c in (0, 3):
+        # logit z_c = x.ravel() @ w[:, c] + b[c]: its gradient is w[:, c], whatever x is
+        grad = models.input_gradient(model, x, c)
+        np.testing.assert_allclose(grad, w[:, c].reshape(3, 4, 2), atol=1e-6)
+        np.testing.assert_allclose(models.saliency(model, x, c), np.abs(w[:, c].reshape(3, 4, 2)).max(axis=-1),
+                                   atol=1e-6)
+    # probability p_c = softmax(z)_c: gradient p_c * (w_c - sum_j p_j w_j)
+    z = x.ravel() @ w + b
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    expected = (p[2] * (w[:, 2] - w @ p)).reshape(3, 4, 2)
+    np.testing.assert_allclose(models.input_gradient(model, x, 2, score="probability"), expected, atol=1e-6)
+
+
+def test_saliency_defaults_to_the_predicted_class(tiny, image):
+    predicted = int(np.argmax(_probs(tiny, image)))
+    np.testing.assert_array_equal(models.saliency(tiny, image), models.saliency(tiny, image, predicted))
+    other = (predicted + 1) % 3
+    assert not np.allclose(models.saliency(tiny, image), models.saliency(tiny, image, other))
+
+
+def test_input_gradient_equals_central_finite_differences_in_float64():
+    keras.utils.set_random_seed(5)
+    f64 = {"dtype": "float64"}  # every layer in float64: finite differences need the precision
+    model = keras.Sequential([keras.Input((6, 6, 2), dtype="float64"),
+                              keras.layers.Conv2D(3, 3, activation="tanh", **f64),
+                              keras.layers.AveragePooling2D(2, **f64), keras.layers.Flatten(**f64),
+                              keras.layers.Dense(4, activation="softmax", **f64)])
+    penultimate = keras.Model(model.inputs[0], model.layers[-1].input)
+    w, b = model.layers[-1].get_weights()
+
+    def logit(x, c):  # the pre-softmax score, from the layers' weights (not from the code under test)
+        return float(np.asarray(penultimate(x[None]))[0] @ w[:, c] + b[c])
+
+    def prob(x, c):
+        return float(np.asarray(model(x[None]))[0, c])
+
+    x = np.random.default_rng(2).normal(size=(6, 6, 2))
+    eps = 1e-5
+    for c, score, f in ((1, "logit", logit), (3, "probability", prob)):
+        fd = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[idx] += eps
+            down[idx] -= eps
+            fd[idx] = (f(up, c) - f(down, c)) / (2 * eps)
+        grad = models.input_gradient(model, x, c, score=score)
+        assert grad.dtype == np.float64
+        np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(models.saliency(model, x, c, score=score), np.abs(fd).max(axis=-1),
+                                   rtol=1e-6, atol=1e-9)
+
+
+def test_a_model_without_softmax_is_differentiated_as_it_is():
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    w = model.layers[-1].get_weights()[0]
+    np.testing.assert_allclose(models.input_gradient(model, np.ones((2, 2)), 0).ravel(), w[:, 0], atol=1e-6)
+    assert models.explain(model, np.ones((2, 2, 1)), "saliency", 0)["score"] == "output"
+
+
+def test_activation_softmax_layer_is_looked_through():
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(3),
+                              keras.layers.Activation("softmax")])
+    w = model.layers[-2].get_weights()[0]
+    np.testing.assert_allclose(models.input_gradient(model, np.ones((2, 2, 1)), 2).ravel(), w[:, 2], atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# occlusion
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_occluding_an_all_zero_region_with_zeros_changes_nothing(tiny):
+    x = np.zeros((12, 12, 1), np.float32)
+    x[:, 6:] = np.random.default_rng(0).random((12, 6, 1))  # left half zero, right half ink
+    drops = models.occlusion(tiny, x, 1, patch=3, stride=1, fill=0.0, score="logit")
+    assert drops.shape == (10, 10)
+    assert np.all(drops[:, :4] == 0)  # patches starting at columns 0..3 lie in the zero half
+    assert np.any(drops[:, 4:] != 0)  # patches that reach the ink do change the score
+    # with another fill the same zero region is no longer neutral
+    assert np.any(models.occlusion(tiny, x, 1, patch=3, stride=1, fill=1.0, score="logit")[:, :4] != 0)
+
+
+@pytest.mark.parametrize(("patch", "stride", "fill", "score"), [(4, 2, 0.0, "probability"), (3, 3, 0.5, "logit"),
+                                                               (5, 4, 0.0, "logit")])
+def test_occlusion_equals_brute_force(tiny, image, patch, stride, fill, score):
+    c = 2
+    penultimate = keras.Model(tiny.inputs[0], tiny.layers[-1].input)
+    w, b = tiny.layers[-1].get_weights()
+
+    def s(x):
+        return _probs(tiny, x)[c] if score == "probability" else float(np.asarray(penultimate(x[None]))[0] @ w[:, c]
+                                                                          + b[c])
+
+    base = s(image)
+    rows = range(0, 12 - patch + 1, stride)
+    expected = np.zeros((len(rows), len(rows)))
+    for i, r in enumerate(rows):
+        for j, col in enumerate(rows):
+            hidden = image.copy()
+            hidden[r : r + patch, col : col + patch] = fill
+            expected[i, j] = base - s(hidden)
+    got = models.occlusion(tiny, image, c, patch=patch, stride=stride, fill=fill, score=score)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_occlusion_upsampled_is_the_mean_over_covering_patches(tiny, image):
+    drops = models.occlusion(tiny, image, 0, patch=4, stride=4)
+    full = models.occlusion(tiny, image, 0, patch=4, stride=4, upsample=True)
+    np.testing.assert_allclose(full, np.kron(drops, np.ones((4, 4))))  # stride = patch: each pixel one patch
+    overlap = models.occlusion(tiny, image, 0, patch=4, stride=2, upsample=True)
+    d2 = models.occlusion(tiny, image, 0, patch=4, stride=2)
+    assert overlap[0, 0] == pytest.approx(d2[0, 0])
+    assert overlap[2, 2] == pytest.approx((d2[0, 0] + d2[0, 1] + d2[1, 0] + d2[1, 1]) / 4)
+    gaps = models.occlusion(tiny, image, 0, patch=5, stride=3, upsample=True)  # 0, 3, 6: row/column 11 uncovered
+    assert np.all(np.isnan(gaps[:, 11])) and np.all(np.isnan(gaps[11])) and np.all(np.isfinite(gaps[:11, :11]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Grad-CAM
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_grad_cam_has_the_feature_map_size(tiny, image):
+    assert models.conv_layer_names(tiny) == ["c1", "c2"]
+    assert models.grad_cam(tiny, image).shape == tuple(tiny.get_layer("c2").output.shape[1:3]) == (3, 3)
+    assert models.grad_cam(tiny, image, layer="c1").shape == (10, 10)
+    assert models.grad_cam(tiny, image, layer="p1").shape == (5, 5)  # any layer with a 4-D output
+    assert models.grad_cam(tiny, image, upsample=True).shape == (12, 12)
+    lenet = models.lenet5()
+    assert models.grad_cam(lenet, np.random.default_rng(0).random((32, 32))).shape == (10, 10)
+
+
+def test_grad_cam_on_global_average_pooling_is_the_class_activation_map():
+    # conv -> global average pooling -> dense: d z_c / d A_ijk = W[k, c] / (h w), so Grad-CAM is
+    # ReLU(sum_k W[k, c] A_k) / (h w), the class activation map of Zhou et al. (2016)
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([keras.Input((9, 9, 2)), keras.layers.Conv2D(5, 3, activation="relu", name="conv"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(4, activation="softmax")])
+    x = np.random.default_rng(3).random((9, 9, 2))
+    a = models.feature_maps(model, x, "conv").astype(np.float64)
+    w = model.layers[-1].get_weights()[0]
+    for c in range(4):
+        signed = a @ w[:, c] / 49
+        np.testing.assert_allclose(models.grad_cam(model, x, c, relu=False), signed, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(models.grad_cam(model, x, c), np.maximum(signed, 0), rtol=1e-4, atol=1e-7)
+    up = models.grad_cam(model, x, 0, upsample=True)
+    assert up.shape == (9, 9) and up.max() <= models.grad_cam(model, x, 0).max() + 1e-6
+
+
+def test_explain_returns_the_map_class_and_probabilities(tiny, image):
+    probs = _probs(tiny, image)
+    for method, raw_shape in (("saliency", (12, 12)), ("occlusion", (5, 5)), ("grad-cam", (3, 3))):
+        out = models.explain(tiny, image, method)
+        assert out["map"].shape == (12, 12) and out["raw"].shape == raw_shape
+        assert out["predicted"] == out["class_index"] == int(np.argmax(probs))
+        np.testing.assert_allclose(out["probabilities"], probs, atol=1e-6)
+    assert models.explain(tiny, image, "occlusion", 1, patch=3, stride=3)["raw"].shape == (4, 4)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# bad arguments
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_bad_arguments_are_explained(tiny, image):
+    with pytest.raises(ValueError, match=r"layer .*c1, c2.*'nope'"):
+        models.grad_cam(tiny, image, layer="nope")
+    with pytest.raises(ValueError, match="c1, c2"):
+        models.grad_cam(tiny, image, layer="flat")  # 2-D output
+    with pytest.raises(TypeError, match="layer must be the name"):
+        models.grad_cam(tiny, image, layer=3)
+    for fn in (models.saliency, models.occlusion, models.grad_cam):
+        with pytest.raises(ValueError, match=r"class_index must be between 0 and 2 .*3 classes.*got 3"):
+            fn(tiny, image, 3)
+        with pytest.raises(ValueError, match="class_index"):
+            fn(tiny, image, -1)
+        with pytest.raises(TypeError, match="class_index"):
+            fn(tiny, image, True)
+        with pytest.raises(TypeError, match="class_index"):
+            fn(tiny, image, 1.0)
+        with pytest.raises(ValueError, match=r"input shape \(12, 12, 1\).*\(10, 10, 1\)"):
+            fn(tiny, np.zeros((10, 10, 1)))
+        with pytest.raises(ValueError, match="not a batch"):
+            fn(tiny, image[None])
+        with pytest.raises(TypeError, match="image"):
+            fn(tiny, "digit.png")
+        with pytest.raises(ValueError, match="finite"):
+            fn(tiny, np.full((12, 12, 1), np.nan))
+        with pytest.raises(ValueError, match="score"):
+            fn(tiny, image, score="loss")
+        with pytest.raises(TypeError, match="model"):
+            fn("lenet", image)
+    with pytest.raises(ValueError, match="patch must be at most"):
+        models.occlusion(tiny, image, patch=13)
+    with pytest.raises(ValueError, match="stride"):
+        models.occlusion(tiny, image, stride=0)
+    with pytest.raises(TypeError, match="fill"):
+        models.occlusion(tiny, image, fill="grey")
+    with pytest.raises(ValueError, match="method"):
+        models.explain(tiny, image, "lime")
+    dense_only = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="no convolutional layer"):
+        models.grad_cam(dense_only, np.zeros((4, 4, 1)))
