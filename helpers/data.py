@@ -661,10 +661,10 @@ def digit_image(index=0, size=32) -> np.ndarray:
 #: How the UCI "optdigits" (scikit-learn's 8x8 digits) were made, measured on the 1,797 images: each digit was
 #: a black-and-white 32x32 bitmap whose ink fills the full height (all 1,797 digits touch rows 0 and 7 of the
 #: 8x8 grid) and about 20 of the 32 columns (most digits span 6 of the 8 columns, centred: the box is
-#: centred, not the mass), with about 312 ink pixels whatever the digit (the strokes were thickened or thinned
+#: centred, not the mass), with about 313 ink pixels whatever the digit (the strokes were thickened or thinned
 #: to a constant amount of ink: a "1" is drawn with a much thicker pen than an "8"). Counting the ink pixels of
 #: every 4x4 block gives the 8x8 values 0..16.
-DIGIT_FRAME = {"size": 32, "box_height": 32, "box_width": 20, "ink_pixels": 312, "block": 4, "max_stretch": 2.0}
+DIGIT_FRAME = {"size": 32, "box_height": 32, "box_width": 20, "ink_pixels": 313, "block": 4, "max_stretch": 2.0}
 
 
 def _require_strokes(strokes):
@@ -767,7 +767,7 @@ def digit_from_strokes(strokes, return_steps=False):
        20 x 32 box (at most 2x more along one axis than the other, so a "1" stays a bar), centred in a
        32 x 32 frame. Where and how large you draw no longer matters.
     2. **Ink**: paint every pixel whose centre is within a pen radius of a stroke, the radius chosen so that
-       312 pixels are ink, the dataset's average (its strokes were normalised to a constant amount of ink).
+       313 pixels are ink, the dataset's average (its strokes were normalised to a constant amount of ink).
     3. **Downsample**: count the ink pixels of each 4 x 4 block: an 8 x 8 image with values 0..16, the
        dataset's range.
     4. **Upscale**: enlarge the 8 x 8 image to 32 x 32 exactly as the training images were
@@ -805,7 +805,7 @@ def digit_from_strokes(strokes, return_steps=False):
     >>> bool(np.allclose(one, moved))
     True
     >>> image, steps = digit_from_strokes([[(0, 0), (10, 0), (10, 20)]], return_steps=True)
-    >>> abs(int(steps["bitmap"].sum()) - 312) < 40, steps["counts"].shape, int(steps["counts"].max()) <= 16
+    >>> abs(int(steps["bitmap"].sum()) - 313) < 40, steps["counts"].shape, int(steps["counts"].max()) <= 16
     (True, (8, 8), True)
     >>> digit_from_strokes([]) is None, digit_from_strokes([[]]) is None
     (True, True)
