@@ -194,7 +194,7 @@ def main(argv=None):
     kernel_rows = {name: _kernel_side(name, args.repeats) for name in names}
     load_after = os.getloadavg()
 
-    print(f"{'explorer':<24} {'action':<22} {'n':>3} {'browser median':>14} {'p95':>7} {'kernel median':>13} "
+    print(f"{'explorer':<24} {'action':<26} {'n':>3} {'browser median':>14} {'p95':>7} {'kernel median':>13} "
           f"{'ratio':>6} {'PNG px':>8}")
     met = True
     for name in names:
