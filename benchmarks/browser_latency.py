@@ -45,6 +45,32 @@ SETUP = "import numpy as np\nnp.random.seed(0)"
 LENET = ("from helpers.models import lenet5\nfrom helpers.data import digit_image\n"
          "model = lenet5()  # untrained: the cost of a prediction does not depend on the weights")
 
+BASELINE = """\
+import ipywidgets as widgets
+slider = widgets.IntSlider(value=0, min=0, max=10, continuous_update=False)
+slider.add_class("cnn-control-value")
+text, status = widgets.HTML("value 0"), widgets.HTML("status")
+text.add_class("cnn-table")
+status.add_class("cnn-status")
+slider.observe(lambda change: setattr(text, "value", f"value {change['new']}"), names="value")
+box = widgets.VBox([slider, text, status])
+box.add_class("cnn-explorer")
+box"""
+
+
+def _baseline_kernel(repeats):
+    import ipywidgets as widgets
+
+    slider, text = widgets.IntSlider(value=0, min=0, max=10), widgets.HTML()
+    slider.observe(lambda change: setattr(text, "value", f"value {change['new']}"), names="value")
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        slider.value = (i + 1) % 2
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 # name -> (notebook cells, how the page changes it: ("slider", control) / ("text", control) / ("pad", None),
 #          kernel-side case: (factory name in explorer_latency or a callable, control, values))
 CASES = {
@@ -60,6 +86,10 @@ CASES = {
                           "FeatureMapViewer(model, digit_image(0, size=32)[..., None])"],
                          ("slider", "channel"), ("feature_maps", "channel", [0, 1])),
     "DigitPad": ([LENET, "from helpers.explorers import DigitPad\nDigitPad(model)"], ("pad", None), None),
+    # where the time goes: a dot (mouse down and up, no moves to replay) and a plain slider whose observer
+    # only changes a text (the floor of a round trip through the comm messages, no picture)
+    "DigitPad (dot)": ([LENET, "from helpers.explorers import DigitPad\nDigitPad(model)"], ("dot", None), None),
+    "baseline": ([BASELINE], ("slider", "value"), None),
 }
 
 # Installed in the page: arm() before an action, then the key press / mouse-up starts the clock and the next
@@ -103,6 +133,11 @@ def _kernel_side(name, repeats):
     if name == "DigitPad":
         times, _ = el.time_pad_strokes(el.digit_pad(), repeats)
         return times
+    if name == "DigitPad (dot)":
+        times, _ = el.time_pad_strokes(el.digit_pad(), repeats, stroke=el.pad_stroke()[:1])
+        return times
+    if name == "baseline":
+        return _baseline_kernel(repeats)
     factory_name, control, values = CASES[name][2]
     builders = {f.__name__: f for _, f, _, _ in el._cases()}
     builders["stack_default"] = LayerStackCalculator
@@ -130,12 +165,12 @@ def _browser_side(page, lab, name, repeats):
         from explorer_latency import pad_stroke
 
         canvas = panel.locator(".cnn-pad-canvas").first
-        stroke = pad_stroke()
+        stroke = pad_stroke() if kind == "pad" else pad_stroke()[:1]
     idle.wait_for()
     page.wait_for_timeout(500)
     for i in range(repeats + 1):  # the first change is a warm-up
         count = page.evaluate("window.__lat.samples.length")
-        if kind == "pad":
+        if kind in ("pad", "dot"):
             b = canvas.bounding_box()
             sx, sy = b["width"] / 280, b["height"] / 280
             page.mouse.move(b["x"] + stroke[0][0] * sx, b["y"] + stroke[0][1] * sy)
@@ -153,7 +188,7 @@ def _browser_side(page, lab, name, repeats):
                 page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         page.wait_for_function(f"window.__lat.samples.length > {count}", timeout=30_000)
         idle.wait_for()
-        if kind == "pad":  # remove the stroke again (not timed), so every stroke reads the same drawing
+        if kind in ("pad", "dot"):  # remove the stroke again (not timed), so every stroke reads the same drawing
             page.evaluate("window.__lat.armed = false")
             status = panel.locator(".cnn-digit-pad .cnn-status").first
             panel.locator(".cnn-pad-undo").first.click()
@@ -201,7 +236,7 @@ def main(argv=None):
         samples, pixels = browser_rows[name]
         kernel = kernel_rows[name]
         kind, control = CASES[name][1]
-        action = "stroke end (mouse up)" if kind == "pad" else f"{control} (arrow key)"
+        action = {"pad": "stroke end (mouse up)", "dot": "dot (down + up)"}.get(kind, f"{control} (arrow key)")
         med, p95, kmed = statistics.median(samples), _percentile(samples, 95), statistics.median(kernel)
         met &= med <= GOAL_MEDIAN_MS and p95 <= GOAL_P95_MS
         print(f"{name:<24} {action:<26} {len(samples):3d} {med:11.1f} ms {p95:7.1f} {kmed:10.1f} ms {med / kmed:6.1f} "
