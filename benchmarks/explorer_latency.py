@@ -3,7 +3,8 @@
 For every explorer and reference input (the 6x6 grid and a 64x64 photo for convolution, etc.) the script
 changes one control about 30 times (cycling through a few values so every update really redraws),
 measures each ``widget.value = ...`` call (which recomputes, redraws and encodes the PNG synchronously)
-and prints the median wall time (the goal) and the median CPU time of this process (less sensitive to other
+(for the digit pad: the end of a stroke, which prepares the drawing and runs LeNet-5) and prints the median
+wall time (the goal) and the median CPU time of this process (less sensitive to other
 programs competing for the cores; compare the two to judge how busy the machine was). Goal: median <= 50 ms per update (stretch: 30 ms) on a 2-core laptop.
 
 Run: ``python benchmarks/explorer_latency.py`` (``make bench``). Option ``--repeats N`` (default 30).
@@ -89,6 +90,62 @@ def _cases():
     ]
 
 
+def time_updates(ex, control, values, repeats):
+    """Wall and CPU milliseconds of ``repeats`` changes of ``ex.controls[control]``, cycling through ``values``.
+
+    ``values`` None cycles through the dropdown's options. The first change is a warm-up (not timed).
+    """
+    widget = ex.controls[control]
+    cycle = itertools.cycle(values if values is not None else list(widget.options))
+    widget.value = next(cycle)  # warm-up: caches, glyphs, first draw
+    times, cpu = [], []
+    while len(times) < repeats:
+        value = next(cycle)
+        if value == widget.value:
+            continue
+        t0, c0 = time.perf_counter(), time.process_time()
+        widget.value = value
+        times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return times, cpu
+
+
+def pad_stroke():
+    """The stroke the pad benchmarks draw: the traced first test digit's longest stroke, in pad pixels."""
+    from helpers.data import load_digits_32, strokes_from_image
+
+    strokes = strokes_from_image(load_digits_32().x_test[0], size=280)
+    return max(strokes, key=len)
+
+
+def time_pad_strokes(pad, repeats, stroke=None):
+    """Milliseconds from the end of a stroke (pen up) to the updated prediction, as the browser's events do.
+
+    Every stroke is removed again (undo, not timed) so each measurement reads the same drawing.
+    """
+    stroke = pad_stroke() if stroke is None else stroke
+    times, cpu = [], []
+    for i in range(repeats + 1):
+        pad._pen_down(*stroke[0])
+        for point in stroke[1:]:
+            pad._pen_move(*point)
+        t0, c0 = time.perf_counter(), time.process_time()
+        pad._pen_up()
+        if i:  # the first stroke is a warm-up
+            times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+        pad.undo()
+    return times, cpu
+
+
+def digit_pad():
+    """A DigitPad on an untrained LeNet-5 (the cost of a prediction does not depend on the weights)."""
+    from helpers.explorers import DigitPad
+    from helpers.models import lenet5
+
+    return DigitPad(lenet5())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30, help="updates per row (default 30)")
@@ -99,20 +156,11 @@ def main(argv=None):
         if factory not in built:
             built[factory] = factory()
         ex = built[factory]
-        widget = ex.controls[control]
-        cycle = itertools.cycle(values if values is not None else list(widget.options))
-        widget.value = next(cycle)  # warm-up: caches, glyphs, first draw
-        times, cpu = [], []
-        while len(times) < args.repeats:
-            value = next(cycle)
-            if value == widget.value:
-                continue
-            t0, c0 = time.perf_counter(), time.process_time()
-            widget.value = value
-            times.append((time.perf_counter() - t0) * 1000)
-            cpu.append((time.process_time() - c0) * 1000)
+        times, cpu = time_updates(ex, control, values, args.repeats)
         assert ex.state["problem"] is None, (label, control, ex.state["problem"])
         rows.append((label, control, statistics.median(times), max(times), statistics.median(cpu)))
+    times, cpu = time_pad_strokes(digit_pad(), args.repeats)
+    rows.append(("digit pad, LeNet-5", "stroke end", statistics.median(times), max(times), statistics.median(cpu)))
     width = max(len(r[0]) for r in rows)
     print(f"{'explorer':<{width}}  {'control':<12} {'median ms':>9} {'max ms':>8} {'cpu ms':>7}")
     for label, control, med, worst, cpu_med in rows:

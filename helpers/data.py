@@ -9,6 +9,9 @@
 * :func:`image_from_bytes` - a student's own PNG or JPEG (e.g. from an upload) as a small float array; refuses
   files it cannot use with a ``ValueError`` that says why and what to do.
 * :func:`small_grid`, :func:`digit_image` - tiny arrays for hand-worked examples.
+* :func:`digit_from_strokes` - a digit drawn as pen strokes, prepared exactly like the training digits of
+  :func:`load_digits_32` (what :class:`helpers.explorers.DigitPad` feeds LeNet-5); :func:`strokes_from_image`
+  goes the other way (traces the ink of an image as strokes, for tests and demonstrations).
 
 Only numpy, scikit-learn, scikit-image and matplotlib are used (no TensorFlow).
 """
@@ -37,6 +40,9 @@ __all__ = [
     "MAX_UPLOAD_MEGAPIXELS",
     "small_grid",
     "digit_image",
+    "DIGIT_FRAME",
+    "digit_from_strokes",
+    "strokes_from_image",
 ]
 
 
@@ -928,3 +934,258 @@ def digit_image(index=0, size=32) -> np.ndarray:
     if size == 8:
         return (im8 / 16.0).astype(np.float32)
     return _upscale_digits(im8[None], size)[0]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A drawn digit, prepared like the training digits
+# ---------------------------------------------------------------------------------------------------------
+
+#: How the UCI "optdigits" (scikit-learn's 8x8 digits) were made, measured on the 1,797 images: each digit was
+#: a black-and-white 32x32 bitmap whose ink fills the full height (all 1,797 digits touch rows 0 and 7 of the
+#: 8x8 grid) and about 20 of the 32 columns (most digits span 6 of the 8 columns, centred: the box is
+#: centred, not the mass), with about 313 ink pixels whatever the digit (the strokes were thickened or thinned
+#: to a constant amount of ink: a "1" is drawn with a much thicker pen than an "8"). Counting the ink pixels of
+#: every 4x4 block gives the 8x8 values 0..16.
+DIGIT_FRAME = {"size": 32, "box_height": 32, "box_width": 20, "ink_pixels": 313, "block": 4, "max_stretch": 2.0}
+
+
+def _require_strokes(strokes):
+    """Validate strokes: a sequence of strokes, each a sequence of (x, y) pairs -> list of (n, 2) float arrays."""
+    if isinstance(strokes, (str, bytes)) or strokes is None or not hasattr(strokes, "__iter__"):
+        raise TypeError("strokes must be a list of strokes, each a list of (x, y) points, "
+                        f"got {type(strokes).__name__}")
+    out = []
+    for i, stroke in enumerate(strokes):
+        if isinstance(stroke, (str, bytes)) or stroke is None or not hasattr(stroke, "__iter__"):
+            raise TypeError(f"strokes[{i}] must be a list of (x, y) points, got {type(stroke).__name__}")
+        try:
+            arr = np.asarray(list(stroke) if not isinstance(stroke, np.ndarray) else stroke, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"strokes[{i}] must hold (x, y) pairs of numbers, got {stroke!r:.60}") from exc
+        if arr.size == 0:
+            continue
+        if arr.ndim != 2 or arr.shape[1] != 2:
+            raise ValueError(f"strokes[{i}] must be a list of (x, y) pairs (shape (n, 2)), got shape {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"strokes[{i}] has a coordinate that is not a finite number (nan or inf)")
+        out.append(arr)
+    return out
+
+
+def _fit_to_frame(strokes, margin):
+    """Map the strokes' centre lines into the dataset's 20x32 box (minus the pen margin), centred in the frame."""
+    f = DIGIT_FRAME
+    points = np.concatenate(strokes)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    width, height = hi - lo
+    box_w, box_h = max(f["box_width"] - 2 * margin, 1.0), max(f["box_height"] - 2 * margin, 1.0)
+    # the dataset stretches every digit to the same box; a nearly straight line (a "1", a "-") is not blown up
+    # into a wide blot: each axis is stretched at most max_stretch times more than the other
+    fits = [s for s in (box_w / width if width > 0 else None, box_h / height if height > 0 else None) if s]
+    base = min(fits) if fits else 1.0
+    limit = base * f["max_stretch"]
+    sx = min(box_w / width, limit) if width > 0 else base
+    sy = min(box_h / height, limit) if height > 0 else base
+    centre = (lo + hi) / 2
+    scale = np.array([sx, sy])
+    return [(s - centre) * scale + f["size"] / 2 for s in strokes]
+
+
+def _thin_points(stroke, spacing=0.3):
+    """Drop points closer than ``spacing`` (frame pixels) to the last kept one; keeps the ends."""
+    if len(stroke) <= 2:
+        return stroke
+    keep = [0]
+    last = stroke[0]
+    for i in range(1, len(stroke) - 1):
+        if np.hypot(*(stroke[i] - last)) >= spacing:
+            keep.append(i)
+            last = stroke[i]
+    keep.append(len(stroke) - 1)
+    return stroke[keep]
+
+
+def _distance_to_strokes(strokes, size):
+    """(size, size) distance from every pixel centre to the nearest stroke segment (a lone point is a dot)."""
+    starts = np.concatenate([s[:-1] if len(s) > 1 else s for s in strokes])
+    ends = np.concatenate([s[1:] if len(s) > 1 else s for s in strokes])
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    pix = np.stack([xx.ravel(), yy.ravel()], axis=1)  # (P, 2) as (x, y)
+    best = np.full(len(pix), np.inf)
+    for k in range(0, len(starts), 256):
+        a, b = starts[k : k + 256], ends[k : k + 256]
+        ab = b - a
+        length2 = (ab**2).sum(axis=1)
+        ap = pix[:, None, :] - a[None, :, :]
+        t = np.clip((ap * ab[None]).sum(axis=2) / np.where(length2 > 0, length2, 1.0)[None], 0.0, 1.0)
+        nearest = a[None] + t[..., None] * ab[None]
+        d = np.sqrt(((pix[:, None, :] - nearest) ** 2).sum(axis=2)).min(axis=1)
+        best = np.minimum(best, d)
+    return best.reshape(size, size)
+
+
+def _ink_bitmap(strokes, margin):
+    f = DIGIT_FRAME
+    fitted = [_thin_points(s) for s in _fit_to_frame(strokes, margin)]
+    dist = _distance_to_strokes(fitted, f["size"])
+    # the pen radius that gives the dataset's amount of ink (as close as ties between equal distances allow)
+    ordered = np.sort(dist.ravel())
+    target = f["ink_pixels"]
+    above = ordered[target - 1]  # painting up to here gives >= target pixels
+    below = ordered[ordered < above]
+    radius = float(above)
+    if below.size and target - below.size < np.count_nonzero(ordered <= above) - target:
+        radius = float(below[-1])
+    return fitted, dist <= radius, radius
+
+
+def digit_from_strokes(strokes, return_steps=False):
+    """A digit drawn as pen strokes, prepared exactly like the images of :func:`load_digits_32`.
+
+    A raw drawing looks nothing like the training digits: it is drawn anywhere on the pad, at any size, with
+    any pen. The steps redo what was done to scikit-learn's digits (see :data:`DIGIT_FRAME`):
+
+    1. **Frame**: take the bounding box of the stroke centre lines and stretch it into the dataset's
+       20 x 32 box (at most 2x more along one axis than the other, so a "1" stays a bar), centred in a
+       32 x 32 frame. Where and how large you draw no longer matters.
+    2. **Ink**: paint every pixel whose centre is within a pen radius of a stroke, the radius chosen so that
+       313 pixels are ink, the dataset's average (its strokes were normalised to a constant amount of ink).
+    3. **Downsample**: count the ink pixels of each 4 x 4 block: an 8 x 8 image with values 0..16, the
+       dataset's range.
+    4. **Upscale**: enlarge the 8 x 8 image to 32 x 32 exactly as the training images were
+       (``_upscale_digits``: bicubic resize to 28 x 28 plus a 2-pixel margin, values in [0, 1]).
+
+    Parameters
+    ----------
+    strokes : sequence of sequences of (x, y)
+        Pen strokes in any coordinates with y pointing down (canvas pixels, say); a stroke of one point is a
+        dot. Empty strokes are ignored.
+    return_steps : bool, optional
+        Also return the intermediate pictures.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(32, 32, 1)`` float32 in [0, 1], the network's input; ``None`` for a blank drawing (no points).
+        With ``return_steps``: ``(image, steps)`` where ``steps`` has ``"strokes"`` (centre lines in frame
+        pixels), ``"bitmap"`` (32 x 32 bool), ``"pen_radius"`` (frame pixels), ``"counts"`` (8 x 8 ints 0..16)
+        and ``"image"`` (None and an empty dict when blank).
+
+    Raises
+    ------
+    TypeError
+        ``strokes`` is not a list of lists of number pairs.
+    ValueError
+        A stroke is not of shape (n, 2) or holds nan / inf.
+
+    Examples
+    --------
+    >>> one = digit_from_strokes([[(140, 40), (140, 240)]])       # a vertical bar, drawn on a 280 px pad
+    >>> one.shape, one.dtype
+    ((32, 32, 1), dtype('float32'))
+    >>> moved = digit_from_strokes([[(20, 5), (20, 105)]])          # elsewhere, smaller: the same input
+    >>> bool(np.allclose(one, moved))
+    True
+    >>> image, steps = digit_from_strokes([[(0, 0), (10, 0), (10, 20)]], return_steps=True)
+    >>> abs(int(steps["bitmap"].sum()) - 313) < 40, steps["counts"].shape, int(steps["counts"].max()) <= 16
+    (True, (8, 8), True)
+    >>> digit_from_strokes([]) is None, digit_from_strokes([[]]) is None
+    (True, True)
+    """
+    return_steps = require_bool("return_steps", return_steps)
+    arrays = _require_strokes(strokes)
+    if not arrays:
+        return (None, {}) if return_steps else None
+    f = DIGIT_FRAME
+    _, _, radius = _ink_bitmap(arrays, margin=2.0)  # a first guess of the pen, then the box margin that fits it
+    fitted, bitmap, radius = _ink_bitmap(arrays, margin=float(np.clip(radius, 0.5, 8.0)))
+    b = f["block"]
+    n = f["size"] // b
+    counts = bitmap.reshape(n, b, n, b).sum(axis=(1, 3)).astype(np.int64)
+    image = _upscale_digits(counts[None].astype(float), f["size"])[0][..., None]
+    if return_steps:
+        return image, {"strokes": fitted, "bitmap": bitmap, "pen_radius": radius, "counts": counts,
+                       "image": image}
+    return image
+
+
+def strokes_from_image(image, size=280, threshold=0.5):
+    """Trace the ink of a grey image as pen strokes: the centre lines (skeleton) of the pixels above a threshold.
+
+    The inverse of :func:`digit_from_strokes`, up to the pen: use it to replay a dataset digit on a
+    :class:`helpers.explorers.DigitPad`, or to test that a drawing of a known digit is recognised.
+
+    Parameters
+    ----------
+    image : array_like
+        ``(H, W)`` or ``(H, W, 1)``, ink bright (as in :func:`load_digits_32`).
+    size : float, optional
+        Side of the pad the strokes are drawn on: pixel ``(row, col)`` becomes the point
+        ``((col + 0.5) * size / W, (row + 0.5) * size / H)``.
+    threshold : float, optional
+        Pixels above this value are ink.
+
+    Returns
+    -------
+    list of list of (float, float)
+        One list per traced path; ``[]`` when nothing is above the threshold.
+
+    Examples
+    --------
+    >>> bar = np.zeros((8, 8))
+    >>> bar[1:7, 3:5] = 1.0
+    >>> strokes = strokes_from_image(bar, size=8)
+    >>> len(strokes), sorted({x for s in strokes for x, _ in s})
+    (1, [3.5])
+    >>> strokes_from_image(np.zeros((4, 4)))
+    []
+    """
+    arr = np.asarray(image, dtype=float) if not isinstance(image, (str, bytes)) and image is not None else None
+    if arr is None:
+        raise TypeError(f"image must be a numeric array, got {type(image).__name__}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 2:
+        raise ValueError(f"image must be (H, W) or (H, W, 1), got shape {arr.shape}")
+    try:
+        size = float(size)
+        threshold = float(threshold)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"size and threshold must be numbers, got {size!r} and {threshold!r}") from exc
+    if not size > 0:
+        raise ValueError(f"size must be > 0, got {size}")
+    from skimage.morphology import skeletonize
+
+    skel = skeletonize(arr > threshold)
+    h, w = skel.shape
+    on = {(int(r), int(c)) for r, c in zip(*np.nonzero(skel), strict=True)}
+    edges = {}
+    for r, c in on:
+        for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            q = (r + dr, c + dc)
+            if q not in on:
+                continue
+            if dr and dc and ((r + dr, c) in on or (r, c + dc) in on):
+                continue  # a diagonal step already covered by two straight ones
+            edges.setdefault((r, c), set()).add(q)
+            edges.setdefault(q, set()).add((r, c))
+    strokes = []
+
+    def point(p):
+        return ((p[1] + 0.5) * size / w, (p[0] + 0.5) * size / h)
+
+    # walk the skeleton's graph: start at line ends first, every edge is drawn once
+    for start in sorted(on, key=lambda p: (len(edges.get(p, ())) != 1, p)):
+        if start not in edges:
+            strokes.append([point(start)])  # an isolated dot
+            continue
+        while edges.get(start):
+            path, cur = [start], start
+            while edges.get(cur):
+                nxt = min(edges[cur])
+                edges[cur].discard(nxt)
+                edges[nxt].discard(cur)
+                path.append(nxt)
+                cur = nxt
+            strokes.append([point(p) for p in path])
+    return strokes

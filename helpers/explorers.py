@@ -24,9 +24,10 @@ Every row of controls wraps onto the next line when the page is narrow (a 1024 p
 JupyterLab's file browser open leaves about 590 px for an output), so no control is cut off.
 
 Explorers: :class:`ConvolutionExplorer`, :class:`PoolingExplorer`, :class:`ReceptiveFieldExplorer`,
-:class:`LayerStackCalculator`, :class:`FeatureMapViewer`, :class:`ExplanationExplorer`. Slider specifications live once in
-:data:`SLIDERS` and are shared by all of them. Importing this module never imports TensorFlow
-(``FeatureMapViewer``, ``ExplanationExplorer`` and ``LayerStackCalculator.compare_with_keras`` load :mod:`helpers.models` lazily).
+:class:`LayerStackCalculator`, :class:`FeatureMapViewer`, :class:`ExplanationExplorer`, :class:`DigitPad`. Slider
+specifications live once in :data:`SLIDERS` and are shared by all of them. Importing this module never imports
+TensorFlow (``FeatureMapViewer``, ``ExplanationExplorer``, ``DigitPad`` and ``LayerStackCalculator.compare_with_keras``
+load :mod:`helpers.models` lazily; ``DigitPad`` imports ipycanvas when it is built).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ __all__ = [
     "FeatureMapViewer",
     "UPLOAD_ACCEPT",
     "ExplanationExplorer",
+    "DigitPad",
 ]
 
 _STYLE = {"description_width": "initial"}
@@ -1574,3 +1576,239 @@ class ExplanationExplorer(_Explorer):
                               "it or changes nothing")
         else:
             self._set_warning(None)
+
+
+# --------------------------------------------------------------------------------------------
+# DigitPad
+# --------------------------------------------------------------------------------------------
+
+
+class DigitPad(_Explorer):
+    """Draw a digit with the mouse, a pen or a finger; a trained classifier reads it at the end of every stroke.
+
+    The pad records the stroke coordinates in the kernel (the browser's pixels are never read back) and
+    :func:`helpers.data.digit_from_strokes` turns them into the 32 x 32 image the network receives, prepared
+    exactly like the training digits. Shown: the class probabilities, that input image and the feature maps of
+    the layer chosen in the dropdown.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained classifier of ``(32, 32, 1)`` images, e.g. LeNet-5 from lesson 08.
+    layer : str, optional
+        The convolution layer whose feature maps are shown first (default: the first one).
+    size : int, optional
+        Side of the square pad in pixels.
+
+    Attributes
+    ----------
+    strokes : list of list of (float, float)
+        What has been drawn, in pad pixels (y down).
+    image : numpy.ndarray or None
+        The network's input ``(32, 32, 1)``, or None while the pad is blank.
+    probabilities : numpy.ndarray or None
+        The model's output for :attr:`image`.
+    prediction : int or None
+        The most probable class.
+    canvas : ipycanvas.Canvas
+        The drawing surface (CSS class ``cnn-pad-canvas``).
+
+    Examples
+    --------
+    >>> from helpers.models import lenet5            # doctest: +SKIP
+    >>> pad = DigitPad(lenet5())                      # doctest: +SKIP
+    >>> pad.status.value                              # doctest: +SKIP
+    'draw a digit'
+    >>> pad.draw([[(140, 40), (140, 240)]])           # doctest: +SKIP
+    >>> pad.image.shape, pad.prediction in range(10)  # doctest: +SKIP
+    ((32, 32, 1), True)
+    """
+
+    PEN_WIDTH = 18
+    INK = "#111111"
+    PAPER = "#ffffff"
+    HINT = "draw a digit"
+
+    def __init__(self, model, layer=None, size=280):
+        from helpers import models  # lazily: TensorFlow loads only here
+
+        self._models = models
+        models._require_model(model)
+        shape = tuple(model.inputs[0].shape[1:])
+        if shape != (32, 32, 1):
+            raise ValueError(f"model must read 32 x 32 x 1 images (like LeNet-5), its input is {shape}")
+        self.model = model
+        self.size = require_positive_int("size", size)
+        if self.size < 64:
+            raise ValueError(f"size must be at least 64 pixels to draw on, got {self.size}")
+        names = [lyr.name for lyr in model.layers
+                 if "Conv" in type(lyr).__name__ and len(getattr(lyr.output, "shape", ())) == 4]
+        if not names:
+            raise ValueError("model has no convolution layer whose feature maps could be shown")
+        if layer is not None:
+            if not isinstance(layer, str):
+                raise TypeError(f"layer must be a layer name (str), got {type(layer).__name__}")
+            layer = require_choice("layer", layer, names)
+        self.controls = {
+            "layer": _dropdown("layer", names, layer, "whose feature maps are shown"),
+            "clear": widgets.Button(description="clear", icon="eraser", tooltip="erase everything"),
+            "undo": widgets.Button(description="undo", icon="undo", tooltip="remove the last stroke"),
+        }
+        c = self.controls
+        for name in ("clear", "undo"):
+            c[name].add_class(f"cnn-pad-{name}")
+            c[name].layout.width = "auto"
+        c["clear"].on_click(lambda _b: self.clear())
+        c["undo"].on_click(lambda _b: self.undo())
+        self.canvas = self._make_canvas()
+        self._setup(plotting.DigitPadView())
+        self.prediction_html = _html("cnn-pad-prediction")
+        pad_box = widgets.VBox([self.canvas, widgets.HBox([c["clear"], c["undo"]])])
+        pad_box.add_class("cnn-pad-box")
+        self.widget = widgets.HBox([
+            pad_box,
+            widgets.VBox([widgets.HBox([c["layer"], self.prediction_html]), self.figure, self.warning,
+                          self.status]),
+        ])
+        self.widget.add_class("cnn-explorer")
+        self.widget.add_class("cnn-digit-pad")
+        self.strokes = []
+        self._current = None
+        self.image = self.probabilities = self.prediction = None
+        self._observe()
+        self.update()
+
+    # -- the canvas -----------------------------------------------------------------------------
+    def _make_canvas(self):
+        from ipycanvas import Canvas
+
+        canvas = Canvas(width=self.size, height=self.size,
+                        layout=widgets.Layout(width=f"{self.size}px", height=f"{self.size}px",
+                                              border="1px solid #999"))
+        canvas.add_class("cnn-pad-canvas")
+        canvas.line_width = self.PEN_WIDTH
+        canvas.line_cap = "round"
+        canvas.line_join = "round"
+        canvas.stroke_style = self.INK
+        canvas.fill_style = self.INK
+        canvas.on_mouse_down(self._pen_down)
+        canvas.on_mouse_move(self._pen_move)
+        canvas.on_mouse_up(self._pen_up)
+        canvas.on_mouse_out(self._pen_up)
+        canvas.on_touch_start(lambda touches: touches and self._pen_down(*touches[0]))
+        canvas.on_touch_move(lambda touches: touches and self._pen_move(*touches[0]))
+        canvas.on_touch_end(lambda _touches: self._pen_up())
+        canvas.on_touch_cancel(lambda _touches: self._pen_up())
+        canvas.on_client_ready(self._repaint)
+        return canvas
+
+    def _clip(self, x, y):
+        return (float(np.clip(x, 0, self.size)), float(np.clip(y, 0, self.size)))
+
+    def _dot(self, x, y):
+        self.canvas.fill_circle(x, y, self.PEN_WIDTH / 2)
+
+    def _repaint(self):
+        """Redraw every stroke on the canvas (after undo, or for a browser that connects anew)."""
+        from ipycanvas import hold_canvas
+
+        with hold_canvas():
+            self.canvas.clear()
+            for stroke in self.strokes:
+                if len(stroke) == 1:
+                    self._dot(*stroke[0])
+                else:
+                    self.canvas.stroke_lines(stroke)
+
+    # -- pen events (from the browser) ------------------------------------------------------------
+    def _pen_down(self, x, y):
+        try:
+            x, y = self._clip(x, y)
+        except (TypeError, ValueError):
+            return
+        self._current = [(x, y)]
+        self._dot(x, y)
+
+    def _pen_move(self, x, y):
+        if self._current is None:
+            return
+        try:
+            x, y = self._clip(x, y)
+        except (TypeError, ValueError):
+            return
+        x0, y0 = self._current[-1]
+        if (x, y) != (x0, y0):
+            self._current.append((x, y))
+            self.canvas.stroke_line(x0, y0, x, y)
+
+    def _pen_up(self, x=None, y=None):
+        if self._current is None:
+            return
+        if x is not None and y is not None:
+            self._pen_move(x, y)
+        stroke, self._current = self._current, None
+        self.strokes.append(stroke)
+        self.update()
+
+    # -- the programmatic API -------------------------------------------------------------------
+    def draw(self, strokes):
+        """Add strokes as if drawn on the pad (pad pixels, y down; points outside the pad are clipped to it).
+
+        Parameters
+        ----------
+        strokes : sequence of sequences of (x, y)
+            One list of points per stroke; a single point is a dot.
+        """
+        from helpers.data import _require_strokes
+
+        arrays = _require_strokes(strokes)
+        for arr in arrays:
+            self.strokes.append([self._clip(x, y) for x, y in arr])
+        self._repaint()
+        self.update()
+
+    def clear(self):
+        """Erase everything: the pad is blank again and shows "draw a digit"."""
+        self.strokes = []
+        self._current = None
+        self._repaint()
+        self.update()
+
+    def undo(self):
+        """Remove the last stroke (nothing happens on a blank pad)."""
+        if self.strokes:
+            self.strokes.pop()
+        self._repaint()
+        self.update()
+
+    # -- update -----------------------------------------------------------------------------------
+    def _step(self):
+        from helpers.data import digit_from_strokes
+
+        layer = self.controls["layer"].value
+        self.image = self.probabilities = self.prediction = None
+        self.state.update({"problem": None, "layer": layer, "strokes": len(self.strokes), "blank": True,
+                           "prediction": None, "confidence": None, "map_shape": None})
+        image = digit_from_strokes(self.strokes)
+        if image is None:
+            return {"probabilities": None, "image": None, "maps": None, "layer_name": layer}
+        probabilities, maps = self._models.predict_with_maps(self.model, image, layer)
+        best = int(np.argmax(probabilities))
+        self.image, self.probabilities, self.prediction = image, probabilities, best
+        self.state.update({"blank": False, "prediction": best, "confidence": float(probabilities[best]),
+                           "map_shape": tuple(int(v) for v in maps.shape)})
+        return {"probabilities": probabilities, "image": image, "maps": maps, "layer_name": layer}
+
+    def _describe(self, step):
+        st = self.state
+        self._set_warning(None)
+        if st["blank"]:
+            self.status.value = self.HINT
+            self.prediction_html.value = f"<span class='cnn-pad-hint'>{self.HINT}</span>"
+            return
+        h, w, c = st["map_shape"]
+        n = st["strokes"]
+        self.prediction_html.value = (f"prediction: <b class='cnn-pad-digit' style='font-size:1.6em'>"
+                                      f"{st['prediction']}</b> ({st['confidence']:.0%})")
+        self.status.value = (f"prediction {st['prediction']} ({st['confidence']:.0%}) · {n} stroke{'s' * (n != 1)}"
+                             f" · {st['layer']}: {h} x {w} x {c}")

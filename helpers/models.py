@@ -72,6 +72,7 @@ __all__ = [
     "augmentation_layers",
     "count_params_by_layer",
     "feature_maps",
+    "predict_with_maps",
     "layer_gradient_norms",
     "train",
     "EXPLANATION_METHODS",
@@ -1504,6 +1505,55 @@ def feature_maps(model, images, layer):
     ]
     out = np.concatenate(chunks, axis=0).astype(np.float32) if chunks else np.zeros((0,), np.float32)
     return out[0] if single else out
+
+
+_PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def predict_with_maps(model, image, layer):
+    """One image through a classifier: its class probabilities and the feature maps of one layer, in one pass.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built classifier with one input (e.g. a trained LeNet-5).
+    image : array_like
+        One image matching the model's input, e.g. ``(32, 32, 1)``.
+    layer : str or int
+        Layer name, or index into ``model.layers``.
+
+    Returns
+    -------
+    probabilities : numpy.ndarray
+        ``(classes,)`` float32: the model's output for the image.
+    maps : numpy.ndarray
+        float32 activations of ``layer`` without the batch axis, e.g. ``(28, 28, 6)``.
+
+    Examples
+    --------
+    >>> probabilities, maps = predict_with_maps(lenet5(), np.zeros((32, 32, 1)), "c1_conv")
+    >>> probabilities.shape, maps.shape, bool(np.isclose(probabilities.sum(), 1))
+    ((10,), (28, 28, 6), True)
+    """
+    _require_model(model)
+    target = _find_layer(model, layer)
+    if isinstance(image, (str, bytes)) or image is None:
+        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+    try:
+        arr = np.asarray(image, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"image must be a numeric array, got {type(image).__name__}") from exc
+    expected = tuple(model.inputs[0].shape[1:])
+    if arr.shape != expected and not (len(arr.shape) == len(expected) and all(
+            e is None or e == a for e, a in zip(expected, arr.shape, strict=True))):
+        raise ValueError(f"image must have shape {expected} (one image), got {arr.shape}")
+    per_model = _PREDICTORS.setdefault(model, {})
+    key = id(target)
+    if key not in per_model:
+        per_model[key] = keras.Model(model.inputs[0], [model.outputs[0], target.output])
+    # predict_on_batch runs a compiled function: about 1 ms for LeNet-5, several times faster than a call
+    probabilities, maps = per_model[key].predict_on_batch(arr[None])
+    return np.asarray(probabilities)[0].astype(np.float32), np.asarray(maps)[0].astype(np.float32)
 
 
 def _layers_with_kernels(model):

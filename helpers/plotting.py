@@ -70,6 +70,8 @@ __all__ = [
     "ExplanationView",
     "overlay_heatmap",
     "plot_explanations",
+    "DigitPadView",
+    "feature_map_mosaic",
     "HIGHLIGHT",
     "SIGNED_CMAP",
     "VALUE_CMAP",
@@ -1999,3 +2001,119 @@ class ExplanationView(View):
             bar.set_color(HIGHLIGHT if k == class_index else ("#0072b2" if k == predicted else "#9aa5b1"))
         self.bar_title.set_text(f"probabilities (explained: {class_index})")
         self.invalidate()
+
+
+def feature_map_mosaic(maps, columns=None, gap=1):
+    """Every channel of a feature map stack tiled into one RGB picture (one colour scale for all channels).
+
+    Parameters
+    ----------
+    maps : array_like
+        ``(h, w, channels)``.
+    columns : int, optional
+        Tiles per row; by default 3 for up to 6 channels, else about the square root of the count.
+    gap : int, optional
+        White pixels between tiles.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(rows * (h + gap) - gap, columns * (w + gap) - gap, 3)`` floats in [0, 1].
+
+    Examples
+    --------
+    >>> feature_map_mosaic(np.zeros((28, 28, 6))).shape
+    (57, 86, 3)
+    >>> feature_map_mosaic(np.ones((10, 10, 16))).shape
+    (43, 43, 3)
+    """
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have 3 dimensions (h, w, channels), got shape {maps.shape}")
+    h, w, n = maps.shape
+    if columns is None:
+        columns = 3 if n <= 6 else int(np.ceil(np.sqrt(n)))
+    columns = min(require_positive_int("columns", columns), max(n, 1))
+    gap = int(gap)
+    rows = -(-n // columns)
+    lo = min(0.0, float(np.nanmin(maps))) if maps.size else 0.0
+    hi = float(np.nanmax(maps)) if maps.size else 1.0
+    norm = (maps - lo) / (hi - lo) if hi > lo else np.zeros_like(maps)
+    rgb = matplotlib.colormaps[VALUE_CMAP](np.nan_to_num(norm))[..., :3]
+    out = np.ones((rows * (h + gap) - gap, columns * (w + gap) - gap, 3))
+    for i in range(n):
+        r, c = divmod(i, columns)
+        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = rgb[:, :, i]
+    return out
+
+
+class DigitPadView(View):
+    """What the network makes of a drawn digit: class probabilities, the 32 x 32 input, one layer's maps.
+
+    Examples
+    --------
+    >>> view = DigitPadView()
+    >>> view.update(np.full(10, 0.1), np.zeros((32, 32, 1)), np.zeros((28, 28, 6)), "c1_conv")
+    >>> [round(b.get_height(), 2) for b in view.bars][:3], view.maps_panel.array.shape
+    ([0.1, 0.1, 0.1], (57, 86, 3))
+    >>> view.update(None, None, None, "c1_conv")        # blank pad
+    >>> view.problem_text.get_text(), view.to_png()[:4]
+    ('draw a digit', b'\\x89PNG')
+    """
+
+    HINT = "draw a digit"
+
+    def __init__(self, figure=None, width=9.6, height=3.4):
+        super().__init__(width, height, figure)
+        fig = self.figure
+        # the bar chart has no axis machinery (ticks and tick labels are slow to draw): bars, a base line and
+        # one cached text per class
+        self._bar_box = (0.045, 0.16, 0.27, 0.66)
+        self.bar_ax = fig.add_axes(self._bar_box)
+        self.bar_ax.set_axis_off()
+        self.bar_ax.set_ylim(0, 1.0)
+        self.bar_ax.axhline(0, color="#444444", lw=1)
+        self.bar_ax.axhline(1, color="#bbbbbb", lw=0.8, ls=":")  # where a certain answer ends
+        self.bars, self.class_texts = [], []
+        self.bar_title = self._text(self._bar_box[0] + self._bar_box[2] / 2, 0.92, "class probabilities")
+        self.input_panel = self._panel(fig.add_axes([0.36, 0.04, 0.24, 0.8]), cmap="gray", annotate_max=0,
+                                       title="network input 32 x 32")
+        self.maps_panel = self._panel(fig.add_axes([0.63, 0.04, 0.36, 0.8]), annotate_max=0, title="feature maps")
+        self.prediction = None
+
+    def _set_bars(self, probabilities):
+        n = len(probabilities)
+        if n != len(self.bars):
+            for artist in self.bars:
+                artist.remove()
+            for text in self.class_texts:
+                text.set_visible(False)
+            self.bars = list(self.bar_ax.bar(range(n), np.zeros(n), color="#8a8a8a", width=0.75))
+            self.bar_ax.set_xlim(-0.6, n - 0.4)
+            x0, _, w, _ = self._bar_box
+            self.class_texts = [self._text(x0 + w * (i + 0.6) / n, self._bar_box[1] - 0.06, str(i), size=LABEL_SIZE)
+                                for i in range(n)]
+        best = int(np.argmax(probabilities))
+        for i, (bar, p) in enumerate(zip(self.bars, probabilities, strict=True)):
+            bar.set_height(float(p))
+            bar.set_color(HIGHLIGHT if i == best else "#8a8a8a")
+        return best
+
+    def update(self, probabilities, image, maps, layer_name):
+        """``probabilities`` (classes,), ``image`` (32, 32, 1), ``maps`` (h, w, channels); all None when blank."""
+        if probabilities is None or image is None:
+            self.show_problem(self.HINT)
+            self.problem_text.set_color("#555555")
+            self.prediction = None
+            return
+        self.clear_problem()
+        self.problem_text.set_color("#8b0000")
+        probabilities = np.asarray(probabilities, dtype=float)
+        best = self._set_bars(probabilities)
+        self.prediction = best
+        self.bar_title.set_text(f"class probabilities: {best} at {probabilities[best]:.0%}")
+        self.input_panel.show(np.asarray(image, dtype=float)[..., 0], clim=(0, 1))
+        maps = np.asarray(maps, dtype=float)
+        self.maps_panel.show(feature_map_mosaic(maps),
+                             title=f"{layer_name}: {maps.shape[2]} maps {maps.shape[0]} x {maps.shape[1]}")
+        self.invalidate()  # the bars are ordinary artists: redraw every time

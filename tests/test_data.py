@@ -559,3 +559,104 @@ def test_upload_random_bytes_give_an_image_or_a_value_error(content):
             return
     assert image.ndim == 3 and image.shape[2] == 3 and max(image.shape[:2]) <= 16
     assert np.all((0 <= image) & (image <= 1))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# digit_from_strokes / strokes_from_image
+# ---------------------------------------------------------------------------------------------------------
+
+ZERO = [[(140 + 60 * np.sin(t), 140 - 100 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 60)]]
+SEVEN = [[(80, 50), (200, 50), (120, 240)]]
+
+
+def test_blank_drawings_give_none():
+    assert data.digit_from_strokes([]) is None
+    assert data.digit_from_strokes([[], []]) is None
+    assert data.digit_from_strokes(np.zeros((0, 2))[None]) is None
+    image, steps = data.digit_from_strokes([], return_steps=True)
+    assert image is None and steps == {}
+
+
+def test_drawn_digit_has_the_datasets_frame_value_range_and_ink(digits):
+    image, steps = data.digit_from_strokes(ZERO, return_steps=True)
+    assert image.shape == (32, 32, 1) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0 and image.max() > 0.9
+    bitmap = steps["bitmap"]
+    rows, cols = np.flatnonzero(bitmap.any(axis=1)), np.flatnonzero(bitmap.any(axis=0))
+    assert rows[0] == 0 and rows[-1] == 31, "the ink fills the frame's height, as in every dataset digit"
+    assert 17 <= cols[-1] - cols[0] + 1 <= 24, "and about 20 of its 32 columns"
+    assert abs((cols[0] + cols[-1]) / 2 - 15.5) <= 1, "centred"
+    dataset_ink = digits.images.sum(axis=(1, 2)).mean()  # 8x8 values = ink pixels per 4x4 block
+    assert abs(int(bitmap.sum()) - dataset_ink) <= 30, "the dataset's amount of ink"
+    counts = steps["counts"]
+    assert counts.dtype.kind == "i" and counts.min() >= 0 and counts.max() <= 16
+    # step 3 recomputed by hand: ink pixels per 4 x 4 block
+    expected = np.array([[bitmap[4 * i:4 * i + 4, 4 * j:4 * j + 4].sum() for j in range(8)] for i in range(8)])
+    np.testing.assert_array_equal(counts, expected)
+    # step 4 recomputed independently: bicubic resize to 28 x 28 inside a 2-pixel margin
+    from skimage.transform import resize
+
+    inner = np.clip(resize(counts / 16.0, (28, 28), order=3, mode="edge", anti_aliasing=True), 0, 1)
+    np.testing.assert_allclose(image[2:30, 2:30, 0], inner, atol=1e-6)
+    assert not image[:2].any() and not image[30:].any() and not image[:, :2].any() and not image[:, 30:].any()
+
+
+def test_where_and_how_large_you_draw_does_not_matter():
+    base = data.digit_from_strokes(SEVEN)
+    for scale, dx, dy in [(0.5, 0, 0), (1, 60, -30), (2.5, -100, 400), (0.1, 3, 3)]:
+        moved = [[(scale * x + dx, scale * y + dy) for x, y in s] for s in SEVEN]
+        np.testing.assert_allclose(data.digit_from_strokes(moved), base, atol=1e-5)
+    other = data.digit_from_strokes(ZERO)
+    assert np.abs(other - base).max() > 0.5, "a different drawing gives a different image"
+
+
+def test_lone_points_and_lines_do_not_fail():
+    dot = data.digit_from_strokes([[(5, 5)]])
+    assert dot.shape == (32, 32, 1) and dot.max() > 0
+    for strokes in ([[(0, 0), (0, 100)]], [[(0, 0), (100, 0)]], [[(3, 3), (3, 3)]], [[(1, 1)], [(1, 1)]]):
+        image = data.digit_from_strokes(strokes)
+        assert image.shape == (32, 32, 1) and np.isfinite(image).all()
+    tall = data.digit_from_strokes([[(0, 0), (0, 100)]])[..., 0]
+    cols = np.flatnonzero(tall.max(axis=0) > 0.3)
+    assert cols[-1] - cols[0] < 20, "a vertical bar (a '1') stays a bar, it is not stretched into a blot"
+
+
+@pytest.mark.parametrize("bad, error", [("abc", TypeError), (None, TypeError), (5, TypeError),
+                                        ([[(1, 2, 3)]], ValueError), ([[(0, np.nan)]], ValueError),
+                                        ([[(0, np.inf), (1, 1)]], ValueError), ([["a", "b"]], TypeError),
+                                        ([[1, 2]], ValueError)])
+def test_digit_from_strokes_bad_input(bad, error):
+    with pytest.raises(error, match="strokes"):
+        data.digit_from_strokes(bad)
+
+
+def test_a_dataset_digit_traced_and_prepared_comes_back_close(digits):
+    split = data.load_digits_32()
+    correlations = []
+    for x in split.x_test[:60, :, :, 0]:
+        strokes = data.strokes_from_image(x)
+        assert strokes and all(0 <= px <= 280 and 0 <= py <= 280 for s in strokes for px, py in s)
+        back = data.digit_from_strokes(strokes)[..., 0]
+        correlations.append(np.corrcoef(back.ravel(), x.ravel())[0, 1])
+    correlations = np.array(correlations)
+    assert np.median(correlations) > 0.85, np.round(np.percentile(correlations, [5, 50]), 3)
+    assert (correlations > 0.6).mean() > 0.9
+
+
+def test_strokes_from_image_traces_lines_and_rings():
+    ring = np.zeros((12, 12))
+    yy, xx = np.mgrid[0:12, 0:12]
+    ring[np.abs(np.hypot(yy - 5.5, xx - 5.5) - 4) < 0.8] = 1.0
+    strokes = data.strokes_from_image(ring, size=12)
+    points = {p for s in strokes for p in s}
+    assert len(strokes) == 1 and strokes[0][0] == strokes[0][-1], "a ring is one closed stroke"
+    assert all(abs(np.hypot(x - 6, y - 6) - 4) < 1.5 for x, y in points)
+    dot = np.zeros((5, 5))
+    dot[2, 2] = 1
+    assert data.strokes_from_image(dot, size=5) == [[(2.5, 2.5)]]
+    with pytest.raises(ValueError, match="image"):
+        data.strokes_from_image(np.zeros((2, 2, 3)))
+    with pytest.raises(TypeError, match="image"):
+        data.strokes_from_image("digit")
+    with pytest.raises(ValueError, match="size"):
+        data.strokes_from_image(ring, size=0)

@@ -733,3 +733,147 @@ def test_explanation_explorer_bad_arguments(tiny_classifier):
         ExplanationExplorer(tiny_classifier, np.zeros((2, 12, 12, 1)), labels=[1])
     with pytest.raises(ValueError, match="finite"):
         ExplanationExplorer(tiny_classifier, np.full((12, 12, 1), np.inf))
+
+
+# ------------------------------------------------------------------------------------------------
+# DigitPad
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digit_model():
+    """A small LeNet-like network trained for a few seconds on the 32 x 32 digits."""
+    import keras
+
+    from helpers.data import load_digits_32
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(4, 5, activation="relu", name="ca"),
+                              keras.layers.MaxPooling2D(2, name="pa"),
+                              keras.layers.Conv2D(8, 5, activation="relu", name="cb"),
+                              keras.layers.MaxPooling2D(2, name="pb"), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    split = load_digits_32()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(split.x_train, split.y_train, epochs=6, batch_size=32, verbose=0)
+    return model
+
+
+def test_digit_pad_blank_then_strokes(digit_model):
+    from helpers.data import digit_from_strokes
+    from helpers.explorers import DigitPad
+
+    pad = DigitPad(digit_model)
+    assert pad.image is None and pad.prediction is None and pad.state["blank"]
+    assert pad.status.value == "draw a digit" and "draw a digit" in pad.prediction_html.value
+    assert pad.state["problem"] is None and pad.figure.value[:4] == PNG
+    assert list(pad.controls["layer"].options) == ["ca", "cb"] and pad.controls["layer"].value == "ca"
+    for css in ("cnn-digit-pad", "cnn-explorer"):
+        assert css in pad.widget._dom_classes
+    assert "cnn-pad-canvas" in pad.canvas._dom_classes
+    assert "cnn-pad-clear" in pad.controls["clear"]._dom_classes
+
+    strokes = [[(80, 50), (200, 50), (120, 240)]]
+    pad.draw(strokes)
+    np.testing.assert_allclose(pad.image, digit_from_strokes(strokes))
+    expected = digit_model.predict(pad.image[None], verbose=0)[0]
+    np.testing.assert_allclose(pad.probabilities, expected, atol=1e-5)
+    assert pad.prediction == int(np.argmax(expected)) == pad.state["prediction"]
+    assert f"prediction {pad.prediction}" in pad.status.value
+    assert f">{pad.prediction}</b>" in pad.prediction_html.value
+    assert pad.state["map_shape"] == (28, 28, 4) and pad.view.prediction == pad.prediction
+
+
+def test_digit_pad_layer_dropdown_shows_that_layers_maps(digit_model):
+    import keras
+
+    from helpers.explorers import DigitPad
+
+    pad = DigitPad(digit_model, layer="cb")
+    pad.draw([[(100, 40), (100, 250)]])
+    assert pad.state["layer"] == "cb" and pad.state["map_shape"] == (10, 10, 8)
+    pad.controls["layer"].value = "ca"
+    assert pad.state["map_shape"] == (28, 28, 4) and "ca: 28 x 28 x 4" in pad.status.value
+    expected = keras.Model(digit_model.inputs[0], digit_model.get_layer("ca").output)(pad.image[None])[0]
+    from helpers.plotting import feature_map_mosaic
+
+    np.testing.assert_allclose(pad.view.maps_panel.array, feature_map_mosaic(np.asarray(expected)), atol=1e-5)
+    with pytest.raises(ValueError, match="layer"):
+        DigitPad(digit_model, layer="pa")  # a pooling layer is not in the dropdown
+    with pytest.raises(TypeError, match="layer"):
+        DigitPad(digit_model, layer=1)
+
+
+def test_digit_pad_undo_and_clear(digit_model):
+    from helpers.data import digit_from_strokes
+    from helpers.explorers import DigitPad
+
+    pad = DigitPad(digit_model)
+    first, second = [(100, 50), (100, 230)], [(60, 60), (140, 60)]
+    pad.draw([first])
+    only_first = pad.image.copy()
+    pad.draw([second])
+    assert pad.state["strokes"] == 2 and not np.allclose(pad.image, only_first)
+    np.testing.assert_allclose(pad.image, digit_from_strokes([first, second]))
+    pad.controls["undo"].click()
+    np.testing.assert_allclose(pad.image, only_first)
+    pad.undo()
+    assert pad.image is None and pad.status.value == "draw a digit"
+    pad.undo()  # nothing left: still blank, no error
+    assert pad.image is None
+    pad.draw([first, second])
+    pad.controls["clear"].click()
+    assert pad.strokes == [] and pad.image is None and pad.state["blank"]
+
+
+def test_digit_pad_mouse_events_make_strokes(digit_model):
+    from helpers.explorers import DigitPad
+
+    pad = DigitPad(digit_model)
+    pad._pen_move(10, 10)  # moving without the button: no ink
+    assert pad.strokes == [] and pad.image is None
+    pad._pen_down(100, 40)
+    for y in range(50, 260, 20):
+        pad._pen_move(100, y)
+    assert pad.image is None, "the prediction waits for the end of the stroke"
+    pad._pen_up(100, 260)
+    assert len(pad.strokes) == 1 and pad.strokes[0][0] == (100.0, 40.0) and pad.strokes[0][-1] == (100.0, 260.0)
+    assert pad.image is not None
+    pad._pen_down(500, -20)  # outside the pad (mouse captured): clipped to the border
+    pad._pen_up()
+    assert pad.strokes[-1] == [(280.0, 0.0)]
+    pad._pen_up()  # a second mouse-up (mouse out after up) does nothing
+    assert len(pad.strokes) == 2
+
+
+def test_digit_pad_reads_dataset_digits_drawn_as_strokes(digit_model):
+    from helpers.data import load_digits_32, strokes_from_image
+    from helpers.explorers import DigitPad
+
+    split = load_digits_32()
+    pad = DigitPad(digit_model)
+    right = 0
+    for x, y in zip(split.x_test[:20], split.y_test[:20], strict=True):
+        pad.clear()
+        pad.draw(strokes_from_image(x))
+        right += pad.prediction == y
+    assert right >= 14, f"only {right} of 20 traced test digits recognised"
+
+
+def test_digit_pad_bad_arguments(digit_model):
+    import keras
+
+    from helpers.explorers import DigitPad
+
+    with pytest.raises(TypeError, match="model"):
+        DigitPad("lenet")
+    wrong = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="32 x 32 x 1"):
+        DigitPad(wrong)
+    pad = DigitPad(digit_model)
+    with pytest.raises(TypeError, match="strokes"):
+        pad.draw("a seven")
+    with pytest.raises(ValueError, match="finite"):
+        pad.draw([[(1, np.nan)]])
+    assert pad.strokes == [] and pad.status.value == "draw a digit"

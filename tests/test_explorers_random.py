@@ -290,3 +290,56 @@ def test_explanation_explorer_random_controls(data):
         else:
             assert np.all(ex.result >= 0)
         assert ex.figure.value[:4] == b"\x89PNG"
+
+
+# strokes as a student (or a stray finger) can make them: anywhere, also far outside the pad, of one point or many,
+# repeated points, tiny and huge drawings
+_coord = st.floats(-400, 700, allow_nan=False, allow_infinity=False)
+_stroke = st.lists(st.tuples(_coord, _coord), min_size=1, max_size=12)
+_tiny_stroke = st.lists(st.tuples(st.floats(100, 100.01), st.floats(50, 50.01)), min_size=1, max_size=4)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(st.data())
+def test_digit_pad_random_strokes(data):
+    from helpers.data import digit_from_strokes
+
+    if "pad" not in _EXPLORERS:
+        import keras
+
+        from helpers.explorers import DigitPad
+
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(2, 5, name="c1"),
+                                  keras.layers.MaxPooling2D(4, name="p1"), keras.layers.Conv2D(3, 3, name="c2"),
+                                  keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+        _EXPLORERS["pad"] = DigitPad(model)
+    pad = _EXPLORERS["pad"]
+    for _ in range(data.draw(st.integers(1, 5))):
+        action = data.draw(st.sampled_from(["draw", "draw", "tiny", "mouse", "undo", "clear", "layer"]))
+        if action == "draw":
+            pad.draw(data.draw(st.lists(_stroke, min_size=0, max_size=3)))
+        elif action == "tiny":
+            pad.draw(data.draw(st.lists(_tiny_stroke, min_size=1, max_size=2)))
+        elif action == "mouse":  # the browser's events, out of the pad included
+            points = data.draw(_stroke)
+            pad._pen_down(*points[0])
+            for p in points[1:]:
+                pad._pen_move(*p)
+            pad._pen_up(*points[-1]) if data.draw(st.booleans()) else pad._pen_up()
+        elif action == "undo":
+            pad.undo()
+        elif action == "clear":
+            pad.clear()
+        else:
+            pad.controls["layer"].value = data.draw(st.sampled_from(list(pad.controls["layer"].options)))
+        assert pad.state["problem"] is None and "Problem" not in pad.status.value
+        assert all(0 <= x <= pad.size and 0 <= y <= pad.size for s in pad.strokes for x, y in s)
+        if not pad.strokes:
+            assert pad.image is None and pad.prediction is None and pad.status.value == "draw a digit"
+        else:
+            np.testing.assert_allclose(pad.image, digit_from_strokes(pad.strokes))
+            assert pad.image.shape == (32, 32, 1) and np.isfinite(pad.image).all()
+            assert 0 <= pad.image.min() and pad.image.max() <= 1
+            assert pad.prediction in range(10) and np.isclose(pad.probabilities.sum(), 1, atol=1e-4)
+        assert pad.figure.value[:4] == b"\x89PNG"

@@ -7,6 +7,7 @@ Jupyter directories, and is stopped by its PID. Chromium is Debian's (``/usr/bin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -74,17 +75,19 @@ def write_notebook(path: Path, sources: list[str]) -> None:
     path.write_text(json.dumps(nb))
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    """A JupyterLab server serving a temporary folder; yields a dict with url, token and root."""
-    base = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def running_lab(base: Path):
+    """Start a JupyterLab server serving ``base/root`` (isolated HOME and Jupyter dirs); yield url, token, root.
+
+    Also used by ``benchmarks/browser_latency.py``. The server is stopped by its process group at the end.
+    """
     root = base / "root"
-    root.mkdir()
+    root.mkdir(exist_ok=True)
     env = dict(os.environ, HOME=str(base), JUPYTER_CONFIG_DIR=str(base / "config"),
                JUPYTER_RUNTIME_DIR=str(base / "runtime"), JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
                JUPYTERLAB_SETTINGS_DIR=str(base / "settings"), TF_CPP_MIN_LOG_LEVEL="2")
     settings = base / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
+    settings.mkdir(parents=True, exist_ok=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port, token = _free_port(), secrets.token_hex(16)
@@ -109,6 +112,13 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """A JupyterLab server serving a temporary folder; yields a dict with url, token and root."""
+    with running_lab(tmp_path_factory.mktemp("lab")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
