@@ -106,6 +106,7 @@ def _explorer(kind):
 
 @pytest.fixture(autouse=True)
 def no_pyplot_leaks():
+    plt.close("all")   # only figures this test leaves open count (not another module's, under xdist)
     yield
     assert plt.get_fignums() == []
 
