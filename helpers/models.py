@@ -1455,6 +1455,16 @@ def _find_layer(model, layer):
     raise TypeError(f"layer must be a layer name (str) or an index into model.layers (int), got {layer!r}")
 
 
+def _float_images(value, name):
+    """``value`` as a float32 array, or a TypeError naming the argument (shapes are checked by the caller)."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    try:
+        return np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}") from exc
+
+
 def feature_maps(model, images, layer):
     """The activations of one layer for a batch of images, as a numpy array.
 
@@ -1483,12 +1493,7 @@ def feature_maps(model, images, layer):
     """
     _require_model(model)
     target = _find_layer(model, layer)
-    if isinstance(images, (str, bytes)) or images is None:
-        raise TypeError(f"images must be a numpy array, got {type(images).__name__}")
-    try:
-        arr = np.asarray(images, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"images must be a numeric array, got {type(images).__name__}") from exc
+    arr = _float_images(images, "images")
     expected = tuple(model.inputs[0].shape[1:])
     single = arr.ndim == len(expected)
     if single:
@@ -1537,12 +1542,7 @@ def predict_with_maps(model, image, layer):
     """
     _require_model(model)
     target = _find_layer(model, layer)
-    if isinstance(image, (str, bytes)) or image is None:
-        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
-    try:
-        arr = np.asarray(image, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"image must be a numeric array, got {type(image).__name__}") from exc
+    arr = _float_images(image, "image")
     expected = tuple(model.inputs[0].shape[1:])
     if arr.shape != expected and not (len(arr.shape) == len(expected) and all(
             e is None or e == a for e, a in zip(expected, arr.shape, strict=True))):
