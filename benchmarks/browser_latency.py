@@ -85,6 +85,10 @@ CASES = {
     "FeatureMapViewer": ([LENET, "from helpers.explorers import FeatureMapViewer\n"
                           "FeatureMapViewer(model, digit_image(0, size=32)[..., None])"],
                          ("slider", "channel"), ("feature_maps", "channel", [0, 1])),
+    "ExplanationExplorer": ([LENET, "from helpers.data import load_digits_32\n"
+                             "from helpers.explorers import ExplanationExplorer\ndigits = load_digits_32()\n"
+                             "ExplanationExplorer(model, digits.x_test[:8], digits.y_test[:8])"],
+                            ("slider", "image"), ("explanations", "image", [0, 1])),
     "DigitPad": ([LENET, "from helpers.explorers import DigitPad\nDigitPad(model)"], ("pad", None), None),
     # where the time goes: a dot (mouse down and up, no moves to replay) and a plain slider whose observer
     # only changes a text (the floor of a round trip through the comm messages, no picture)
@@ -147,14 +151,13 @@ def _kernel_side(name, repeats):
 
 def _browser_side(page, lab, name, repeats):
     from conftest import write_notebook
-    from test_explorers_in_jupyterlab import _open_and_run_all
+    from test_explorers_in_jupyterlab import _open_and_run_all, wait_idle
 
     cells, (kind, control), _ = CASES[name]
     write_notebook(lab["root"] / f"{name}.ipynb", [SETUP, *cells])
     panel = _open_and_run_all(page, lab, f"{name}.ipynb")
     root = panel.locator(".cnn-explorer").first
     root.scroll_into_view_if_needed()
-    idle = panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     root.evaluate(INSTRUMENT)
     if kind == "slider":
         handle = panel.locator(f".cnn-control-{control} .noUi-handle").first
@@ -166,7 +169,7 @@ def _browser_side(page, lab, name, repeats):
 
         canvas = panel.locator(".cnn-pad-canvas").first
         stroke = pad_stroke() if kind == "pad" else pad_stroke()[:1]
-    idle.wait_for()
+    wait_idle(page, lab, panel, path=f"{name}.ipynb")
     page.wait_for_timeout(500)
     for i in range(repeats + 1):  # the first change is a warm-up
         count = page.evaluate("window.__lat.samples.length")
@@ -187,13 +190,13 @@ def _browser_side(page, lab, name, repeats):
                 page.evaluate("window.__lat.armed = true")
                 page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         page.wait_for_function(f"window.__lat.samples.length > {count}", timeout=30_000)
-        idle.wait_for()
+        wait_idle(page, lab, panel, path=f"{name}.ipynb")
         if kind in ("pad", "dot"):  # remove the stroke again (not timed), so every stroke reads the same drawing
             page.evaluate("window.__lat.armed = false")
             status = panel.locator(".cnn-digit-pad .cnn-status").first
             panel.locator(".cnn-pad-undo").first.click()
             page.wait_for_function("el => el.innerText === 'draw a digit'", arg=status.element_handle())
-            idle.wait_for()
+            wait_idle(page, lab, panel, path=f"{name}.ipynb")
         page.wait_for_timeout(50)
     samples = page.evaluate("window.__lat.samples")[1:]
     sizes = page.evaluate("window.__lat.sizes")

@@ -70,6 +70,20 @@ def _cases():
 
         return FeatureMapViewer(lenet5(), digit_image(0, size=32)[..., None])
 
+    def explanations():
+        # an untrained LeNet-5 on eight test digits: the cost of a map does not depend on what it means
+        from helpers.data import load_digits_32
+        from helpers.explorers import ExplanationExplorer
+        from helpers.models import lenet5
+
+        digits = load_digits_32()
+        return ExplanationExplorer(lenet5(), digits.x_test[:8], digits.y_test[:8])
+
+    def explanations_occlusion():
+        ex = explanations()
+        ex.controls["method"].value = "occlusion"
+        return ex
+
     # (label, factory, control, values to cycle through)
     return [
         ("convolution 6x6 grid", conv_grid, "step", list(range(16))),
@@ -87,6 +101,9 @@ def _cases():
         ("layer stack, VGG-16", stack, "input_height", [224, 200, 256, 240]),
         ("feature maps, LeNet-5", feature_maps, "channel", [0, 1, 2, 3, 4, 5]),
         ("feature maps, LeNet-5", feature_maps, "layer", None),
+        ("explanations, LeNet-5", explanations, "image", list(range(8))),
+        ("explanations, LeNet-5", explanations, "method", None),
+        ("explanations, occlusion", explanations_occlusion, "patch", [4, 6, 8]),
     ]
 
 

@@ -1747,7 +1747,8 @@ def _score_parts(model, layer=None):
     output is used as it is (its ``kind`` is ``"output"``).
     """
     per_model = _SCORE_MODELS.setdefault(model, {})
-    key = None if layer is None else id(layer)
+    path = () if layer is None else (layer if isinstance(layer, tuple) else (layer,))
+    key = tuple(id(lyr) for lyr in path) or None
     if key in per_model:
         return per_model[key]
     last = model.layers[-1]
@@ -1775,10 +1776,45 @@ def _score_parts(model, layer=None):
             return out, out
 
         kind = "output"
-    outputs = tap if layer is None else [layer.output, tap]
-    extractor = keras.Model(model.inputs[0], outputs)
+    if len(path) == 2:
+        extractor = _nested_extractor(model, path, before_last=kind == "logit", finish=finish)
+    else:
+        extractor = keras.Model(model.inputs[0], tap if not path else [path[0].output, tap])
     per_model[key] = (extractor, finish, kind)
     return per_model[key]
+
+
+def _nested_extractor(model, path, before_last, finish):
+    """image -> [feature map of a layer inside a nested model, the last layer's input (or the output)].
+
+    The nested model's own graph gives the feature map beside its output; the outer model's layers are then
+    called again in order on that output. This rebuilds the model only when it is a chain of layers (as
+    ``small_cnn`` and the transfer-learning models of lesson 15 are): the rebuilt network is compared with the
+    model on a random input, and a model with branches around the nested one is refused.
+    """
+    nested, layer = path
+    inner = keras.Model(nested.inputs[0], [layer.output, nested.outputs[0]])
+    x_in = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
+    body = [lyr for lyr in model.layers if not isinstance(lyr, keras.layers.InputLayer)]
+    h, fmap = x_in, None
+    try:
+        for lyr in body[:-1] if before_last else body:
+            if lyr is nested:
+                fmap, h = inner(h)
+            else:
+                h = lyr(h)
+        extractor = keras.Model(x_in, [fmap, h])
+        x = np.random.default_rng(0).normal(size=(2, *x_in.shape[1:])).astype("float32")
+        expected = keras.ops.convert_to_numpy(model(x, training=False))
+        got = keras.ops.convert_to_numpy(finish(extractor(x, training=False)[1])[1])
+        chain = got.shape == expected.shape and np.allclose(got, expected, atol=1e-5)
+    except Exception:  # a layer that takes several inputs (a branch) cannot be called on one tensor
+        chain = False
+    if not chain:
+        raise ValueError(f"layer {nested.name}/{layer.name} is inside the nested model {nested.name!r}, and the "
+                         f"model is not a simple chain of layers around it, so its feature map cannot be reached; "
+                         f"pass layer= a convolutional layer at the model's top level")
+    return extractor
 
 
 def _resolve_class(class_index, n_classes, predicted):
@@ -1794,7 +1830,10 @@ def _resolve_class(class_index, n_classes, predicted):
 
 
 def conv_layer_names(model):
-    """Names of the model's convolutional layers (top level, with a 4-D output), input to output.
+    """Names of the model's convolutional layers (with a 4-D output), input to output.
+
+    Layers of a nested model (a feature extractor used as one layer, as in transfer learning) are named
+    ``"<nested model>/<layer>"``, one level deep.
 
     Parameters
     ----------
@@ -1810,28 +1849,54 @@ def conv_layer_names(model):
     --------
     >>> conv_layer_names(lenet5())
     ['c1_conv', 'c3_conv']
+    >>> conv_layer_names(small_cnn())           # three convolutions inside the nested model "base"
+    ['base/conv1', 'base/conv2', 'base/conv3']
     """
     _require_model(model)
-    return [layer.name for layer in model.layers
-            if "Conv" in type(layer).__name__ and _output_shape(layer) is not None and len(_output_shape(layer)) == 3]
+    return [name for name, _path in _conv_layers(model)]
+
+
+def _is_conv(layer):
+    shape = _output_shape(layer)
+    return "Conv" in type(layer).__name__ and shape is not None and len(shape) == 3
+
+
+def _conv_layers(model):
+    """[(name, path)] of the convolutional layers: path (layer,) at the top level, (nested model, layer) inside."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found += [(f"{layer.name}/{inner.name}", (layer, inner)) for inner in layer.layers if _is_conv(inner)]
+        elif _is_conv(layer):
+            found.append((layer.name, (layer,)))
+    return found
 
 
 def _conv_layer(model, layer):
-    names = conv_layer_names(model)
+    """The path (layer,) or (nested model, layer) of the layer called ``layer`` (None: the last convolution)."""
+    convs = _conv_layers(model)
+    names = [name for name, _ in convs]
     if layer is None:
-        if not names:
-            raise ValueError("model has no convolutional layer at its top level for Grad-CAM; pass layer= the name "
-                             "of a layer with a 4-D output")
-        return model.get_layer(names[-1])
+        if not convs:
+            raise ValueError("model has no convolutional layer (at its top level or in a nested model) for "
+                             "Grad-CAM; pass layer= the name of a layer with a 4-D output")
+        return convs[-1][1]
     if not isinstance(layer, str):
         raise TypeError(f"layer must be the name of a convolutional layer (one of {', '.join(names) or 'none'}) "
                         f"or None for the last one, got {layer!r} ({type(layer).__name__})")
-    found = [lyr for lyr in model.layers if lyr.name == layer]
-    shape = _output_shape(found[0]) if found else None
-    if not found or shape is None or len(shape) != 3:
+    outer, _, inner = layer.partition("/")
+    path = ()
+    for lyr in model.layers:
+        if lyr.name == outer:
+            if not inner:
+                path = (lyr,)
+            elif isinstance(lyr, keras.Model):
+                path = next(((lyr, sub) for sub in lyr.layers if sub.name == inner), ())
+    shape = _output_shape(path[-1]) if path else None
+    if not path or shape is None or len(shape) != 3:
         raise ValueError(f"layer must be the name of a layer with a 4-D output, such as the convolutional layers "
                          f"{', '.join(names) or '(none)'}; got {layer!r}")
-    return found[0]
+    return path
 
 
 def input_gradient(model, image, class_index=None, score="logit"):
@@ -2032,8 +2097,8 @@ def grad_cam(model, image, class_index=None, layer=None, score="logit", upsample
     class_index : int, optional
         Class to explain; None (default) takes the predicted class.
     layer : str, optional
-        Name of a layer with a 4-D output; None (default) takes the last convolutional layer
-        (:func:`conv_layer_names`).
+        Name of a layer with a 4-D output (``"base/conv3"`` for a layer of a nested model); None (default)
+        takes the last convolutional layer (:func:`conv_layer_names`).
     score : {"logit", "probability"}
         Differentiate the logit (default, as in the paper) or the softmax probability.
     upsample : bool

@@ -197,6 +197,56 @@ def test_grad_cam_on_global_average_pooling_is_the_class_activation_map():
     assert up.shape == (9, 9) and up.max() <= models.grad_cam(model, x, 0).max() + 1e-6
 
 
+def _nested_and_flat(extra_layers=()):
+    """The same network twice: conv -> GAP inside a nested model "base" (then ``extra_layers``, dense), and flat."""
+    keras.utils.set_random_seed(5)
+    x_in = keras.Input((10, 10, 2))
+    base_in = keras.Input((10, 10, 2))
+    h = keras.layers.Conv2D(4, 3, activation="relu", name="inner_conv")(base_in)
+    base = keras.Model(base_in, keras.layers.GlobalAveragePooling2D()(h), name="base")
+    h = base(x_in)
+    for layer in extra_layers:
+        h = layer(h)
+    nested = keras.Model(x_in, keras.layers.Dense(3, activation="softmax", name="out")(h))
+    flat = keras.Sequential([keras.Input((10, 10, 2)), keras.layers.Conv2D(4, 3, activation="relu", name="inner_conv"),
+                             keras.layers.GlobalAveragePooling2D(), *[type(e)(**e.get_config()) for e in extra_layers],
+                             keras.layers.Dense(3, activation="softmax", name="out")])
+    flat.set_weights(nested.get_weights())
+    return nested, flat
+
+
+@pytest.mark.parametrize("extra", [(), ("dropout",)])
+def test_grad_cam_reaches_a_layer_inside_a_nested_model(extra):
+    nested, flat = _nested_and_flat([keras.layers.Dropout(0.5) for _ in extra])
+    x = np.random.default_rng(2).random((10, 10, 2))
+    np.testing.assert_allclose(_probs(nested, x), _probs(flat, x), rtol=1e-6)  # the two are one network
+    assert models.conv_layer_names(nested) == ["base/inner_conv"]
+    for c in range(3):
+        expected = models.grad_cam(flat, x, c, layer="inner_conv", relu=False)
+        np.testing.assert_allclose(models.grad_cam(nested, x, c, relu=False), expected, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(models.grad_cam(nested, x, c, layer="base/inner_conv", relu=False), expected,
+                                   rtol=1e-4, atol=1e-7)
+    assert models.explain(nested, x, "grad-cam")["raw"].shape == (8, 8)
+    small = models.small_cnn()
+    assert models.conv_layer_names(small) == ["base/conv1", "base/conv2", "base/conv3"]
+    assert models.grad_cam(small, np.zeros((32, 32, 1))).shape == (8, 8)  # conv3 after two 2x2 poolings
+
+
+def test_grad_cam_refuses_a_nested_layer_it_cannot_reach():
+    # a branch around the nested model: the input also reaches the head directly, so the model is no chain
+    keras.utils.set_random_seed(6)
+    x_in = keras.Input((6, 6, 1))
+    base_in = keras.Input((6, 6, 1))
+    base = keras.Model(base_in, keras.layers.GlobalAveragePooling2D()(
+        keras.layers.Conv2D(2, 3, name="inner_conv")(base_in)), name="base")
+    both = keras.layers.Concatenate()([base(x_in), keras.layers.Flatten()(x_in)])
+    model = keras.Model(x_in, keras.layers.Dense(2, activation="softmax")(both))
+    with pytest.raises(ValueError, match="not a simple chain"):
+        models.grad_cam(model, np.zeros((6, 6, 1)), layer="base/inner_conv")
+    with pytest.raises(ValueError, match=r"base/inner_conv.*'base/nope'"):
+        models.grad_cam(model, np.zeros((6, 6, 1)), layer="base/nope")
+
+
 def test_explain_returns_the_map_class_and_probabilities(tiny, image):
     probs = _probs(tiny, image)
     for method, raw_shape in (("saliency", (12, 12)), ("occlusion", (5, 5)), ("grad-cam", (3, 3))):

@@ -57,7 +57,7 @@ def _draw(page, box, strokes, size=280):
 def test_digit_pad_reads_test_digits_drawn_with_the_mouse(lab, page, artifacts, make_notebook):
     make_notebook("digit_pad.ipynb", [TRAIN, "pad = DigitPad(model)\npad"])
     page.set_default_timeout(300_000)  # Run All trains LeNet-5 first
-    panel = _open_and_run_all(page, lab, "digit_pad.ipynb")
+    panel = _open_and_run_all(page, lab, "digit_pad.ipynb", timeout=300)
     page.set_default_timeout(90_000)
     canvas = panel.locator("canvas.cnn-pad-canvas, .cnn-pad-canvas canvas").first
     canvas.scroll_into_view_if_needed()

@@ -20,7 +20,7 @@ import pytest
 
 PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
-from test_explorers_in_jupyterlab import CASES, SETUP, _open_and_run_all  # noqa: E402
+from test_explorers_in_jupyterlab import CASES, SETUP, _open_and_run_all, wait_idle  # noqa: E402
 
 WIDTH, HEIGHT = 1024, 768
 
@@ -30,12 +30,6 @@ NARROW_CASES["layer_stack_vgg16"] = ["from helpers.explorers import LayerStackCa
                                      "calc = LayerStackCalculator()\ncalc.controls['preset'].value = 'VGG-16'\ncalc"]
 NARROW_CASES["convolution_photo_rgb"] = ["from helpers.explorers import ConvolutionExplorer",
                                          "ConvolutionExplorer(image='astronaut', mode='RGB volume')"]
-
-
-# Skipped for now: these 9 tests passed on their branch, but after the merge with the DigitPad branch (which
-# refactored tests/browser/conftest.py) every one timed out waiting for the kernel-idle indicator in a clean clone
-# (2026-12-02). The cause is not found yet; see the closing note of issue #15. Remove this line once fixed.
-pytestmark = pytest.mark.skip(reason="narrow-page browser tests time out since the DigitPad merge (issue #15 note)")
 
 
 @pytest.fixture()
@@ -121,7 +115,7 @@ def test_step_figure_of_lesson_02_is_shown_whole_and_readable(lab, narrow_page, 
     panel = _start_run_all(page, lab, "narrow_step.ipynb")
     image = panel.locator(".jp-RenderedImage img").first
     image.wait_for()
-    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+    wait_idle(page, lab, panel, path="narrow_step.ipynb")
     _file_browser_open(page)
     page.wait_for_timeout(500)
     image.screenshot(path=str(artifacts / "narrow_step_figure.png"))
@@ -176,7 +170,7 @@ def test_upload_through_the_page_changes_the_image_and_a_bad_file_is_explained(l
 
     choose("my_photo.png", _png())
     _wait_for_text(page, status, r"output 46 x 62 x 1")  # 120 x 160 shrunk to 48 x 64, a 3 x 3 kernel: 46 x 62
-    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+    wait_idle(page, lab, panel, path="upload.ipynb")
     page.wait_for_timeout(500)
     assert status.inner_text() != before_status
     assert figure.screenshot() != before_figure, "the uploaded photo is drawn"
@@ -189,7 +183,7 @@ def test_upload_through_the_page_changes_the_image_and_a_bad_file_is_explained(l
     choose("notes.png", b"these are my notes, not a picture")
     text = _wait_for_text(page, status, r"Could not use that upload")
     assert "notes.png" in text and "not an image" in text
-    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+    wait_idle(page, lab, panel, path="upload.ipynb")
     page.wait_for_timeout(500)
     assert figure.screenshot() == shown, "a refused file leaves the picture as it was"
     assert chosen.evaluate("e => e.options[e.selectedIndex].text.replace(/\u00a0/g, ' ')") == "uploaded: my_photo.png"
