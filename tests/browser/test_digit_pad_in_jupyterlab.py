@@ -1,7 +1,7 @@
 """DigitPad in a real JupyterLab: test-set digits replayed as real mouse strokes must be read correctly.
 
-The notebook (written by the test into the server's temporary folder) trains LeNet-5 with lesson 08's recipe and
-shows a pad. The test traces ten test digits as strokes (:func:`helpers.data.strokes_from_image`) and draws each
+The notebook (written by the test into the server's temporary folder) trains LeNet-5 as lesson 08 trains its
+pad's network (the training digits, their traced copies, all shifted; 5 epochs of Adam) and shows a pad. The test traces ten test digits as strokes (:func:`helpers.data.strokes_from_image`) and draws each
 with Playwright's mouse over the canvas, then reads the prediction the page shows. The network never saw these
 digits; drawing goes through the browser, the comm messages and the kernel's own rasterisation.
 """
@@ -22,14 +22,16 @@ TRAIN = """\
 import math
 import numpy as np
 import keras
-from helpers.data import load_digits_32
+from helpers.data import digit_from_strokes, load_digits_32, strokes_from_image
 from helpers.explorers import DigitPad
 from helpers.models import lenet5
 
 digits = load_digits_32()
+traced = np.stack([digit_from_strokes(strokes_from_image(x)) for x in digits.x_train])
+x_train, y_train = np.concatenate([digits.x_train, traced]), np.concatenate([digits.y_train, digits.y_train])
 moves = [(0, 0), (2, 0), (-2, 0), (0, 2), (0, -2)]
-x_aug = np.concatenate([np.roll(digits.x_train, m, axis=(1, 2)) for m in moves])
-y_aug = np.tile(digits.y_train, len(moves))
+x_aug = np.concatenate([np.roll(x_train, m, axis=(1, 2)) for m in moves])
+y_aug = np.tile(y_train, len(moves))
 keras.utils.set_random_seed(0)
 model = lenet5()
 steps = 5 * math.ceil(len(x_aug) / 128)
