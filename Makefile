@@ -108,11 +108,10 @@ test-fast: lint
 		--ignore=tests/browser --ignore=tests/hub
 
 # A second interpreter beside .venv (CI: Debian 12's /usr/bin/python3.11, VENV=.venv-py3112): everything `make test`
-# runs on the Python side (unit tests, doctests; four lessons under nbval: all of them with SECOND_NOTEBOOKS=solutions); the browser, hub and lock-resolution
-# tests drive JupyterLab, the hub and the package index, which do not depend on the kernel's interpreter and which
-# the main run covers. SECOND_NOTEBOOKS="solutions/00_start_here.ipynb" for a quick try.
-SECOND_NOTEBOOKS ?= solutions/00_start_here.ipynb solutions/02_convolution_operation.ipynb \
-	solutions/03_stride_and_padding.ipynb solutions/08_lenet5.ipynb
+# runs on the Python side (unit tests, doctests, every lesson under nbval); the browser, hub and lock-resolution
+# tests drive JupyterLab, the hub and the package index, which the main run covers (`make test VENV=... PYTHON=...`
+# runs those too). SECOND_NOTEBOOKS="solutions/00_start_here.ipynb" for a quick try.
+SECOND_NOTEBOOKS ?= solutions
 test-second: lint
 	$(BIN)/python -c 'import helpers, sys; print("helpers", helpers.__version__, "on Python", sys.version.split()[0])'
 	$(BIN)/python -m pytest $(XDIST) -rs tests helpers --doctest-modules $(SECOND_NOTEBOOKS) $(NBVAL) \
