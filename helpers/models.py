@@ -1738,17 +1738,19 @@ def _require_score(score):
     return require_choice("score", score, ("logit", "probability"))
 
 
-def _score_parts(model, layer=None):
-    """A model image -> [feature map of ``layer`` (optional), the last layer's input or output] and a function
+def _score_parts(model, path=()):
+    """A model image -> [feature map of a layer (optional), the last layer's input or output] and a function
     turning that last tensor into (logits or None, probabilities).
+
+    ``path`` names the layer as :func:`_conv_layer` returns it: ``(layer,)`` at the top level, ``(nested model,
+    layer)`` inside a nested model, ``()`` for no feature map.
 
     The logits are the pre-softmax scores: computed from the last layer's own (live) weights when it is a
     ``Dense`` with a softmax, or read before a final ``Activation("softmax")``. For any other last layer the
     output is used as it is (its ``kind`` is ``"output"``).
     """
     per_model = _SCORE_MODELS.setdefault(model, {})
-    path = () if layer is None else (layer if isinstance(layer, tuple) else (layer,))
-    key = tuple(id(lyr) for lyr in path) or None
+    key = tuple(id(lyr) for lyr in path)
     if key in per_model:
         return per_model[key]
     last = model.layers[-1]
@@ -1779,7 +1781,7 @@ def _score_parts(model, layer=None):
     if len(path) == 2:
         extractor = _nested_extractor(model, path, before_last=kind == "logit", finish=finish)
     else:
-        extractor = keras.Model(model.inputs[0], tap if not path else [path[0].output, tap])
+        extractor = keras.Model(model.inputs[0], [path[0].output, tap] if path else tap)
     per_model[key] = (extractor, finish, kind)
     return per_model[key]
 
@@ -2127,8 +2129,7 @@ def grad_cam(model, image, class_index=None, layer=None, score="logit", upsample
     score = _require_score(score)
     upsample = require_bool("upsample", upsample)
     relu = require_bool("relu", relu)
-    target_layer = _conv_layer(model, layer)
-    extractor, finish, _kind = _score_parts(model, target_layer)
+    extractor, finish, _kind = _score_parts(model, _conv_layer(model, layer))
     xt = tf.convert_to_tensor(x[None])
     with tf.GradientTape() as tape:
         fmap, tap = extractor(xt, training=False)

@@ -1,8 +1,9 @@
 """DigitPad in a real JupyterLab: test-set digits replayed as real mouse strokes must be read correctly.
 
 The notebook (written by the test into the server's temporary folder) trains LeNet-5 as lesson 08 trains its
-pad's network (the training digits, their traced copies, all shifted; 5 epochs of Adam) and shows a pad. The test traces ten test digits as strokes (:func:`helpers.data.strokes_from_image`) and draws each
-with Playwright's mouse over the canvas, then reads the prediction the page shows. The network never saw these
+pad's network (the training digits and their traced copies, all shifted; 5 epochs of Adam) and shows a pad. The
+test traces ten test digits as strokes (:func:`helpers.data.strokes_from_image`) and draws each with Playwright's
+mouse over the canvas, then reads the prediction the page shows. The network never saw these
 digits; drawing goes through the browser, the comm messages and the kernel's own rasterisation.
 """
 
