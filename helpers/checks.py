@@ -5,8 +5,15 @@ reference computed by :mod:`helpers.shapes` or :mod:`helpers.conv`, prints what 
 or ``False``:
 
 - ``✅`` the answer is right;
-- ``❌`` it is wrong: what was expected, what came back and a hint. Errors raised by the student's code are
-  caught and reported (type, message, the input that triggered them), never re-raised;
+- ``❌`` it is wrong: what came back, what is wrong with it and a hint, **never the expected value** (nor a
+  reference function's output), so that under nbgrader a wrong answer cannot be corrected by copying the
+  message. A number is "too high" or "too low"; a tuple or list has the wrong number of values or names its
+  wrong items (by index, with their direction); an array has the wrong dtype, the wrong shape (the student's
+  shape and which axes are too small or too large) or some wrong values (how many, and the first one: its
+  index and the student's value there); a function check names the failing input and the student's output;
+  a model has too many or too few parameters, a wrong output shape (which axes) or a wrong operation (by
+  position). Errors raised by the student's code are caught and reported (type, message, the input that
+  triggered them), never re-raised;
 - ``⏳`` not attempted yet: the answer is still the placeholder ``...`` (or ``None``), or the student's function
   still raises ``NotImplementedError``. The message says what to do and reveals nothing.
 
@@ -16,7 +23,8 @@ a mistake in the student's code is reported instead of stopping the cell.
 
 Under nbgrader's autograder (the environment variable ``NBGRADER_EXECUTION`` is set, to ``"autograde"`` or
 ``"validate"``), a check that does not pass raises ``AssertionError`` after printing its message, so the test
-cell loses its points. :func:`check_prediction` never raises: predictions are not graded.
+cell loses its points. :func:`check_prediction` never raises: predictions are not graded, and it shows the
+answer once a guess has been made (a prediction is about comparing, not about scoring).
 
 Nothing here imports TensorFlow; :func:`check_model` only calls methods of the model it is given.
 """
@@ -214,14 +222,14 @@ def _is_number(value) -> bool:
     return isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.number)
 
 
-def _fmt_number(value, separators: bool = True) -> str:
+def _fmt_number(value, separators: bool = True, digits: int = 6) -> str:
     value = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}" if separators and abs(int(value)) >= 10_000 else str(int(value))
     value = float(value)
     if value.is_integer() and abs(value) < 1e15:
         return f"{value:.1f}"
-    return f"{value:.6g}"
+    return f"{value:.{digits}g}"
 
 
 def _fmt(value, limit: int = 80, nested: bool = False) -> str:
@@ -279,57 +287,156 @@ def _as_array(value):
     return arr
 
 
-def _compare(answer, expected, rtol: float = 1e-6, atol: float = 1e-6):
-    """Compare an answer with the expected value; return (ok, explanation of the difference)."""
-    answer = _plain(answer)
-    if answer is None:
-        return False, "got None (nothing returned: is a `return` missing?)"
-    if answer is Ellipsis:
-        return False, "got `...` (a placeholder)"
-    if isinstance(expected, (bool, np.bool_)):
-        if isinstance(answer, (bool, np.bool_)) and bool(answer) == bool(expected):
-            return True, ""
-        return False, f"expected {expected}, got {_fmt(answer)}"
-    if isinstance(expected, str):
-        if isinstance(answer, str) and answer.strip().lower() == expected.strip().lower():
-            return True, ""
-        return False, f"expected {expected!r}, got {_fmt(answer)}"
-    if _is_number(expected):
-        if not _is_number(answer):
-            return False, f"expected a single number ({_fmt(expected)}), got {_fmt(answer)} ({type(answer).__name__})"
-        a, e = float(np.asarray(answer)), float(np.asarray(expected))
-        if math.isnan(a):
-            return False, f"expected {_fmt(expected)}, got nan"
-        if math.isclose(a, e, rel_tol=rtol, abs_tol=atol):
-            return True, ""
-        return False, f"expected {_fmt(expected)}, got {_fmt(answer)}"
-    if isinstance(expected, (tuple, list)) and not isinstance(answer, np.ndarray):
-        if not isinstance(answer, (tuple, list)):
-            return False, f"expected {_fmt(tuple(expected))}, got {_fmt(answer)} ({type(answer).__name__})"
-        if len(answer) != len(expected):
-            return False, f"expected {len(expected)} values {_fmt(tuple(expected))}, got {len(answer)}: {_fmt(tuple(answer))}"
-        for i, (a, e) in enumerate(zip(answer, expected, strict=True)):
-            ok, why = _compare(a, e, rtol, atol)
-            if not ok:
-                return False, f"expected {_fmt(tuple(expected))}, got {_fmt(tuple(answer))} (item {i}: {why})"
-        return True, ""
-    # arrays
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
+def _direction(got: float, want: float) -> str:
+    return "too high" if got > want else "too low"
+
+
+def _axes_problem(got, want) -> str:
+    """What is wrong with a shape, in words that never state the expected sizes (None = any size)."""
+    if len(got) != len(want):
+        return f"{len(got)} dimension{'' if len(got) == 1 else 's'} instead of {len(want)}"
+    parts = []
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        if w is None or g == w:
+            continue
+        if g is None:
+            parts.append(f"axis {i} is None (any size) instead of a fixed size")
+        else:
+            parts.append(f"axis {i} is {'too large' if g > w else 'too small'}")
+    return ", ".join(parts)
+
+
+def _shape_matches(got, want) -> bool:
+    return len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=True))
+
+
+def _index_text(index) -> str:
+    return str(index[0]) if len(index) == 1 else str(index)
+
+
+def _array_problem(answer, expected, rtol, atol):
+    """None if the arrays match, else what differs: dtype, shape (the student's) or values (count, first index)."""
     exp = np.asarray(expected, dtype=float)
+    raw = answer if isinstance(answer, np.ndarray) else None
+    if raw is not None and (np.iscomplexobj(raw) or not (np.issubdtype(raw.dtype, np.number)
+                                                        or raw.dtype == bool)):
+        return f"not an array of real numbers (its dtype is {raw.dtype})"
     arr = _as_array(answer)
     if arr is None:
-        return False, f"expected an array of shape {exp.shape}, got {type(answer).__name__}"
+        return f"not an array of numbers (type {_type_name(answer)})"
     if arr.shape != exp.shape:
-        return False, f"expected an array of shape {exp.shape}, got shape {arr.shape}"
+        if arr.ndim == 0:
+            return "not an array (a single number)"
+        return f"an array of shape {tuple(arr.shape)}: {_axes_problem(arr.shape, exp.shape)}"
     close = np.isclose(arr, exp, rtol=rtol, atol=atol, equal_nan=False)
     if close.all():
-        return True, ""
+        return None
     bad = np.argwhere(~close)
     first = tuple(int(i) for i in bad[0])
-    diff = np.nanmax(np.abs(arr - exp)) if np.isfinite(arr).all() else float("nan")
-    return False, (
-        f"{len(bad)} of {exp.size} values differ; first at index {first}: expected "
-        f"{_fmt_number(exp[first])}, got {_fmt_number(arr[first])} (largest difference {diff:.4g})"
-    )
+    mine = arr[first]
+    if raw is not None and np.issubdtype(raw.dtype, np.integer):
+        mine = raw[first]
+    where = "nan" if math.isnan(float(mine)) else (f"{_fmt_number(mine, digits=10)} "
+                                                   f"({_direction(float(mine), float(exp[first]))})")
+    text = f"{len(bad)} of {exp.size} values differ"
+    if len(bad) > 1:
+        diff = arr[~close] - exp[~close]
+        high, low = int(np.sum(diff > 0)), int(np.sum(diff < 0))
+        counts = [f"{high} too high" if high else "", f"{low} too low" if low else "",
+                  f"{len(bad) - high - low} nan" if len(bad) - high - low else ""]
+        text += f" ({', '.join(c for c in counts if c)})"
+    text += f"; the first is at index {_index_text(first)}, where yours is {where}"
+    fractions = np.isfinite(exp) & (exp != np.round(exp))
+    if raw is not None and np.issubdtype(raw.dtype, np.integer) and fractions.any():
+        text += f"; your array holds integers (dtype {raw.dtype}), so fractions were cut off"
+    return text
+
+
+def _problem(answer, expected, rtol, atol):
+    """None if ``answer`` matches ``expected``, else what is wrong, in words that never contain the expected value.
+
+    Numbers: "too high"/"too low"; tuples and lists: the number of values, then each wrong item (by index,
+    with its direction); dicts: missing or extra keys, then each wrong value; arrays: dtype, the student's
+    shape and which axes are too small or too large, or how many values differ and the first one (its index
+    and the student's value there, with its direction); booleans and text: "not the right answer".
+    """
+    answer = _plain(answer)
+    if answer is None:
+        return "nothing was returned (is a `return` missing?)"
+    if answer is Ellipsis:
+        return "a placeholder"
+    if isinstance(expected, (bool, np.bool_)):
+        if not isinstance(answer, (bool, np.bool_)):
+            return f"not True or False (type {_type_name(answer)})"
+        return None if bool(answer) == bool(expected) else "not the right answer"
+    if isinstance(expected, str):
+        if not isinstance(answer, str):
+            return f"not text (type {_type_name(answer)})"
+        return None if answer.strip().lower() == expected.strip().lower() else "not the right answer"
+    if _is_number(expected):
+        if not _is_number(answer):
+            return f"not a single number (type {_type_name(answer)})"
+        if isinstance(answer, numbers.Integral) and isinstance(expected, numbers.Integral) and rtol <= 1e-6:
+            # counts are exact: a relative tolerance would let 15,227,687 pass for 15,227,688 (a forgotten bias)
+            return None if int(answer) == int(expected) else _direction(int(answer), int(expected))
+        a, e = float(np.asarray(answer)), float(np.asarray(expected))
+        if math.isnan(a):
+            return "not a number"
+        return None if math.isclose(a, e, rel_tol=rtol, abs_tol=atol) else _direction(a, e)
+    if isinstance(expected, dict):
+        if not isinstance(answer, dict):
+            return f"not a dict (type {_type_name(answer)})"
+        missing = [k for k in expected if k not in answer]
+        extra = [k for k in answer if k not in expected]
+        if missing or extra:
+            parts = ([f"missing key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}"] if missing
+                     else []) + ([f"unexpected key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"]
+                                 if extra else [])
+            return "; ".join(parts)
+        wrong = [(k, _problem(answer[k], v, rtol, atol)) for k, v in expected.items()]
+        return _items_text([(f"key {k!r}", why) for k, why in wrong if why])
+    if isinstance(expected, (tuple, list)) and not isinstance(answer, np.ndarray):
+        if not isinstance(answer, (tuple, list)):
+            return f"not a {type(expected).__name__} of {len(expected)} values (type {_type_name(answer)})"
+        if len(answer) != len(expected):
+            return f"{len(answer)} value{'' if len(answer) == 1 else 's'} instead of {len(expected)}"
+        wrong = [(f"item {i}", _problem(a, e, rtol, atol))
+                 for i, (a, e) in enumerate(zip(answer, expected, strict=True))]
+        return _items_text([(where, why) for where, why in wrong if why])
+    return _array_problem(answer, expected, rtol, atol)
+
+
+def _items_text(wrong, limit: int = 4) -> str | None:
+    """'item 2 is too low; item 3: 2 values instead of 3' from (where, problem) pairs; None if none is wrong."""
+    if not wrong:
+        return None
+    parts = [f"{where} is {why}" if why.startswith(("too ", "not ")) else f"{where}: {why}"
+             for where, why in wrong[:limit]]
+    if len(wrong) > limit:
+        parts.append(f"and {len(wrong) - limit} more")
+    return "; ".join(parts)
+
+
+def _compare(answer, expected, rtol: float = 1e-6, atol: float = 1e-6):
+    """Compare an answer with the expected value; return (ok, what is wrong).
+
+    The explanation describes the answer (``_fmt``) and what is wrong with it, and never contains the expected
+    value: a wrong answer must not be told the right one (under nbgrader that would give the points away).
+    """
+    why = _problem(answer, expected, rtol, atol)
+    if why is None:
+        return True, ""
+    if why.startswith("an array of shape"):
+        return False, why  # the student's shape says more than the values
+    answer = _plain(answer)
+    # a wrong number is shown with enough digits not to look like the right one (0.3000004 is not "0.3")
+    shown = _fmt_number(answer, digits=10) if _is_number(answer) else _fmt(answer)
+    shown = f"an {shown}" if shown.startswith("array of shape") else shown
+    return False, f"{shown}{', ' if why.startswith(('too ', 'not ')) else ': '}{why}"
 
 
 def _hint(hint) -> None:
@@ -376,6 +483,10 @@ def check_value(answer, expected, name="answer", hint=None, rtol=1e-6, atol=None
     expected : object
         The right value. Numbers are compared with a relative tolerance, arrays element-wise
         (shape first), tuples item by item, strings case-insensitively. Scalar tensors count as numbers.
+        Two whole numbers (Python or numpy integers) are compared exactly unless ``rtol`` is above 1e-6: a
+        count that is off by one is wrong however large it is. The expected value is never printed: a wrong
+        answer is told what is wrong (too high or too low, which item, which axis of its shape, how many
+        array values differ and the first one), not what is right.
     name : str, optional
         What the answer is, used in the message.
     hint : str, optional
@@ -396,8 +507,11 @@ def check_value(answer, expected, name="answer", hint=None, rtol=1e-6, atol=None
     ✅ first-layer parameters = 456. Correct!
     True
     >>> check_value(450, 456, name="first-layer parameters", hint="each filter has a bias")
-    ❌ first-layer parameters: expected 456, got 450
+    ❌ first-layer parameters: got 450, too low.
        Hint: each filter has a bias
+    False
+    >>> check_value((28, 30, 3), (28, 28, 6), name="output shape")
+    ❌ output shape: got (28, 30, 3): item 1 is too high; item 2 is too low.
     False
     >>> check_value(..., 456, name="first-layer parameters")
     ⏳ first-layer parameters: not attempted yet — replace the placeholder `...` with your first-layer parameters, run that cell, then this check.
@@ -418,7 +532,7 @@ def check_value(answer, expected, name="answer", hint=None, rtol=1e-6, atol=None
     if ok:
         print(f"{OK} {name} = {_fmt(_plain(value))}. Correct!")
         return True
-    print(f"{BAD} {name}: {why}")
+    print(f"{BAD} {name}: got {why}.")
     _hint(hint)
     return False
 
@@ -530,7 +644,7 @@ def _shape_of(value):
 
 
 @_graded
-def check_shape(answer, expected, name="shape") -> bool:
+def check_shape(answer, expected, name="shape", hint=None) -> bool:
     """Check a shape: ``answer`` may be a tuple or anything with a ``.shape`` (array, tensor).
 
     ``None`` entries in ``expected`` (e.g. Keras' batch dimension) match any size.
@@ -543,6 +657,8 @@ def check_shape(answer, expected, name="shape") -> bool:
         The expected shape.
     name : str, optional
         What is being checked.
+    hint : str, optional
+        Printed when the shape is wrong.
 
     Returns
     -------
@@ -554,8 +670,11 @@ def check_shape(answer, expected, name="shape") -> bool:
     ✅ feature maps has shape (28, 28, 6). Correct!
     True
     >>> check_shape(np.zeros((28, 28)), (28, 28, 6), name="feature maps")
-    ❌ feature maps: expected shape (28, 28, 6), got (28, 28)
-       Hint: the number of dimensions differs (2 instead of 3).
+    ❌ feature maps: got shape (28, 28), 2 dimensions instead of 3.
+    False
+    >>> check_shape((28, 30, 3), (28, 28, 6), name="feature maps", hint="count the filters")
+    ❌ feature maps: got shape (28, 30, 3): axis 1 is too large, axis 2 is too small.
+       Hint: count the filters
     False
     """
     try:
@@ -563,21 +682,19 @@ def check_shape(answer, expected, name="shape") -> bool:
     except _NotAttempted as why:
         return _not_attempted(name, why)
     except Exception as exc:  # noqa: BLE001
-        return _student_error(f"computing {name}", exc)
+        return _student_error(f"computing {name}", exc, hint)
     got = _shape_of(answer)
     want = tuple(expected)
     if got is None:
-        print(f"{BAD} {name}: expected a shape such as {want}, got {_fmt(answer)} ({type(answer).__name__})")
+        print(f"{BAD} {name}: got {_fmt(answer)} (type {_type_name(answer)}), not a shape: give a tuple of sizes "
+              f"or an array (its .shape is checked).")
+        _hint(hint)
         return False
-    if len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=True)):
+    if _shape_matches(got, want):
         print(f"{OK} {name} has shape {_fmt(got)}. Correct!")
         return True
-    print(f"{BAD} {name}: expected shape {_fmt(want)}, got {_fmt(got)}")
-    if len(got) != len(want):
-        _hint(f"the number of dimensions differs ({len(got)} instead of {len(want)}).")
-    else:
-        axes = [i for i, (g, w) in enumerate(zip(got, want, strict=True)) if w is not None and g != w]
-        _hint(f"axis {axes[0]} is {got[axes[0]]}, it should be {want[axes[0]]}.")
+    print(f"{BAD} {name}: got shape {_fmt(got)}{', ' if len(got) != len(want) else ': '}{_axes_problem(got, want)}.")
+    _hint(hint)
     return False
 
 
@@ -604,8 +721,9 @@ def check_function(fn, reference, cases, name=None, hint=None, atol=1e-6) -> boo
     Returns
     -------
     bool
-        True if every case matches. Exceptions raised by ``fn`` are reported with the failing input; a
-        function that still raises ``NotImplementedError`` is "not attempted yet".
+        True if every case matches. The first failing case is reported with its input and the student's
+        output (what is wrong with it, never the reference's output); exceptions raised by ``fn`` are reported
+        with the failing input; a function that still raises ``NotImplementedError`` is "not attempted yet".
 
     Examples
     --------
@@ -615,7 +733,7 @@ def check_function(fn, reference, cases, name=None, hint=None, atol=1e-6) -> boo
     ✅ double matches the reference on all 3 test cases.
     True
     >>> check_function(lambda x: x ** 2, lambda x: x + x, [(2,), (3,)], name="double")
-    ❌ double(3) returned 9, expected 6.
+    ❌ double(3) returned 9, too high.
        1 of 2 test cases failed.
     False
     >>> def stub(x):
@@ -658,12 +776,7 @@ def check_function(fn, reference, cases, name=None, hint=None, atol=1e-6) -> boo
         if not ok:
             failures += 1
             if first_message is None:
-                if _is_number(expected) and (got is None or _is_number(_plain(got))):
-                    first_message = f"{name}{_fmt_case(case)} returned {_fmt(_plain(got))}, expected {_fmt(expected)}."
-                    if got is None:
-                        first_message += " Is a `return` missing?"
-                else:
-                    first_message = f"{name}{_fmt_case(case)}: {why}."
+                first_message = f"{name}{_fmt_case(case)} returned {why}."
     if failures == 0:
         print(f"{OK} {name} matches the reference on all {len(cases)} test cases.")
         return True
@@ -684,7 +797,7 @@ def check_threshold(value, threshold, name="value", higher_is_better=True, valid
     value : float or callable
         The measured value, or a zero-argument function that measures it (called inside the check).
     threshold : float
-        The value to reach (``>=`` when ``higher_is_better``, else ``<=``).
+        The value to reach (``>=`` when ``higher_is_better``, else ``<=``); printed only once it is reached.
     name : str, optional
         What the value is.
     higher_is_better : bool, optional
@@ -703,7 +816,7 @@ def check_threshold(value, threshold, name="value", higher_is_better=True, valid
     ✅ validation accuracy = 0.93 reaches the target (>= 0.9).
     True
     >>> check_threshold(0.5, 0.3, name="loss", higher_is_better=False)
-    ❌ loss = 0.5 does not reach the target (<= 0.3) yet.
+    ❌ loss = 0.5 is too high: it does not reach the target yet.
     False
     >>> check_threshold(97.1, 0.95, name="test accuracy", valid_range=(0, 1))
     ❌ test accuracy = 97.1 is outside [0, 1]: give a fraction (0.97), not a percentage.
@@ -733,7 +846,8 @@ def check_threshold(value, threshold, name="value", higher_is_better=True, valid
     if ok:
         print(f"{OK} {name} = {v:.4g} reaches the target ({sign} {threshold:.4g}).")
     else:
-        print(f"{BAD} {name} = {v:.4g} does not reach the target ({sign} {threshold:.4g}) yet.")
+        print(f"{BAD} {name} = {v:.4g} is {'too low' if higher_is_better else 'too high'}: it does not reach "
+              f"the target yet.")
     return bool(ok)
 
 
@@ -776,7 +890,8 @@ def check_output_size(fn) -> bool:
 
     if _not_callable(fn, "output_size"):
         return False
-    ok = check_function(fn, reference, cases, name=getattr(fn, "__name__", "output_size"),
+    name = getattr(fn, "__name__", "output_size")
+    ok = check_function(fn, reference, cases, name="output_size" if name == "<lambda>" else name,
                         hint="count the window positions: floor((n + 2p - f) / s) + 1. Use // for the floor, "
                              "so the result is a whole number, as Keras does.")
     if ok:
@@ -981,8 +1096,7 @@ def check_param_count(fn) -> bool:
     name = getattr(fn, "__name__", "conv_params")
     name = "conv_params" if name == "<lambda>" else name
     return check_function(fn, lambda k, c, f: conv_params(k, c, f), cases, name=name,
-                          hint="each filter has kernel_size x kernel_size x in_channels weights plus one bias; "
-                               "LeNet-5's first layer: (5*5*3 + 1) * 6 = 456.")
+                          hint="each filter has kernel_size x kernel_size x in_channels weights plus one bias.")
 
 
 _ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu", "ELU": "elu", "PReLU": "prelu"}
@@ -1105,8 +1219,8 @@ def check_model(model, expected_params=None, expected_output_shape=None, name="m
             print(f"{OK} {name} has {_fmt_number(got)} parameters. Correct!")
         else:
             ok = False
-            print(f"{BAD} {name} has {_fmt_number(got)} parameters, expected {_fmt_number(int(expected_params))} "
-                  f"(difference {got - int(expected_params):+,}).")
+            print(f"{BAD} {name} has {_fmt_number(got)} parameters: "
+                  f"{'too many' if got > int(expected_params) else 'too few'}.")
             _hint("compare layer by layer with model.summary(): kernel sizes, filters, units, use_bias.")
     if expected_output_shape is not None:
         want = tuple(expected_output_shape)
@@ -1116,14 +1230,14 @@ def check_model(model, expected_params=None, expected_output_shape=None, name="m
             print(f"{BAD} {name} has no output shape yet ({type(exc).__name__}: {exc}).")
             _hint(build_hint)
             return False
-        if len(want) == len(got_shape) - 1:
-            got_shape = (None,) + got_shape[1:]
+        if not want or want[0] is not None:  # given without the batch axis: Keras' outputs have one
             want = (None,) + want
-        if len(got_shape) == len(want) and all(w is None or g == w for g, w in zip(got_shape, want, strict=True)):
+        if _shape_matches(got_shape, want):
             print(f"{OK} {name}'s output shape is {_fmt(got_shape)}. Correct!")
         else:
             ok = False
-            print(f"{BAD} {name}'s output shape is {_fmt(got_shape)}, expected {_fmt(want)}.")
+            print(f"{BAD} {name}'s output shape is {_fmt(got_shape)}{', ' if len(got_shape) != len(want) else ': '}"
+                  f"{_axes_problem(got_shape, want)}.")
             _hint("print model.summary() to see where the shapes stop matching.")
     if reference is not None:
         mine, theirs = _ops(model), _ops(reference)
@@ -1133,21 +1247,30 @@ def check_model(model, expected_params=None, expected_output_shape=None, name="m
                   f"{'' if in_order else ' operations'}.")
         else:
             ok = False
+            # name the student's operations only: the expected ones are the answer
             if in_order:
                 i = next((k for k, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b),
                          min(len(mine), len(theirs)))
-                got_op = mine[i] if i < len(mine) else "the end of the model"
-                want_op = theirs[i] if i < len(theirs) else "the end of the model"
-                print(f"{BAD} {name}'s operation {i + 1} is {got_op}, expected {want_op}.")
+                if i >= len(mine):
+                    print(f"{BAD} {name} ends after its operation {i} ({mine[-1] if mine else 'none'}): operations "
+                          f"are missing from there on.")
+                elif i >= len(theirs):
+                    after = len(mine) - i - 1
+                    print(f"{BAD} {name}'s operation {i + 1} ({mine[i]}){f' and the {after} after it' if after else ''} "
+                          f"should not be there: the model should end before it.")
+                else:
+                    before = f" (the {'one' if i == 1 else i} before it {'is' if i == 1 else 'are'} right)" if i else ""
+                    print(f"{BAD} {name}'s operation {i + 1} is {mine[i]}, not the right one there{before}.")
             else:
                 extra = Counter(mine) - Counter(theirs)
-                missing = Counter(theirs) - Counter(mine)
+                missing = sum((Counter(theirs) - Counter(mine)).values())
                 parts = []
-                if missing:
-                    parts.append("missing " + ", ".join(f"{n} x {k}" for k, n in missing.items()))
                 if extra:
-                    parts.append("extra " + ", ".join(f"{n} x {k}" for k, n in extra.items()))
+                    parts.append("it has too many " + ", ".join(f"{k} (+{n})" for k, n in extra.items()))
+                if missing:
+                    parts.append(f"{missing} operation{'s are' if missing > 1 else ' is'} missing")
                 print(f"{BAD} {name}'s layers differ from the expected ones: {'; '.join(parts)}.")
-            _hint("check each layer's type and its activation (activation=\"relu\" on convolutions and hidden "
-                  "dense layers, \"softmax\" on the output); pooling layers have no activation.")
+            _hint("compare your layers, in order, with the statement: each layer's type and its activation "
+                  "(an argument such as activation=... or a layer of its own; pooling layers have none). "
+                  "model.summary() lists them.")
     return ok
