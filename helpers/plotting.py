@@ -594,7 +594,7 @@ def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, str
     oh = shapes.conv_output_size(h, k, stride=stride, padding=padding)
     ow = shapes.conv_output_size(w, k, stride=stride, padding=padding)
     shown = min(f, len(FILTER_COLOURS))
-    fig = _pyplot_figure((10, 4.6))
+    fig = _pyplot_figure((7.6, 3.5))   # at most 800 px wide inline (a 1024 px page)
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_axis_off()
     base = 0.9
@@ -1057,7 +1057,7 @@ def plot_receptive_field(layers, input_size=16, unit=None, save=None):
     input_size = require_positive_int("input_size", input_size)
     masks, positions, sizes = receptive_field_tower(list(layers), input_size, unit)
     unit = int(np.flatnonzero(masks[-1])[0])
-    view = ReceptiveFieldView(figure=_pyplot_figure((10.0, 4.2)))
+    view = ReceptiveFieldView(figure=_pyplot_figure((7.6, 3.4)), width=7.6, height=3.4)   # <= 800 px inline
     view.update(np.outer(masks[0], masks[0]), masks, positions, unit=(unit, unit))
     return _finish(view.figure, save)
 
