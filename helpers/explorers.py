@@ -435,6 +435,43 @@ class _Explorer:
         if self.view is not None:
             self.figure.value = self.view.to_png()
 
+    def show_only(self, *names):
+        """Hide every control except ``names`` and return the explorer (so it can end a cell).
+
+        A lesson that needs only part of an explorer shows a cut-down version: the hidden controls keep
+        their values and still work from code (``ex.controls["stride"].value = 2``).
+
+        Parameters
+        ----------
+        *names : str
+            Keys of :attr:`controls` to keep on screen; at least one.
+
+        Returns
+        -------
+        _Explorer
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            No name given, or a name that is not a control of this explorer.
+
+        Examples
+        --------
+        >>> ex = ConvolutionExplorer().show_only("play", "step")
+        >>> ex.controls["stride"].layout.display, ex.controls["step"].layout.display
+        ('none', '')
+        """
+        if not names:
+            raise ValueError(f"names must name at least one control, one of {sorted(self.controls)}")
+        unknown = [n for n in names if n not in self.controls]
+        if unknown:
+            raise ValueError(f"names must be controls of this explorer ({sorted(self.controls)}), "
+                             f"got {unknown}")
+        for name, control in self.controls.items():
+            control.layout.display = "" if name in names else "none"
+        return self
+
     def _ipython_display_(self):
         from IPython.display import display
 

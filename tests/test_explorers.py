@@ -253,6 +253,21 @@ def test_display_hooks_and_css_classes():
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
 
 
+def test_show_only_hides_the_other_controls_which_still_work_from_code():
+    ex = ConvolutionExplorer()
+    assert ex.show_only("play", "step") is ex
+    shown = {name for name, w in ex.controls.items() if w.layout.display != "none"}
+    assert shown == {"play", "step"}
+    ex.controls["stride"].value = 2                    # hidden, still drives the explorer
+    assert ex.result.shape == (2, 2, 1)
+    ex.show_only("stride")
+    assert ex.controls["stride"].layout.display == "" and ex.controls["step"].layout.display == "none"
+    with pytest.raises(ValueError, match="names"):
+        ex.show_only()
+    with pytest.raises(ValueError, match="strides"):
+        ex.show_only("strides")
+
+
 def test_sliders_are_defined_once_and_keyboard_friendly():
     for name, factory in SLIDERS.items():
         w = factory()
