@@ -1611,7 +1611,8 @@ class ConvView(View):
         self.kernel = self._panel(fig.add_axes([0.40, 0.30, 0.17, 0.44]), cmap=SIGNED_CMAP, title="kernel")
         self.output = self._panel(fig.add_axes([0.62, 0.06, 0.30, 0.78]), cmap=SIGNED_CMAP, title="output",
                                 colorbar_ax=fig.add_axes([0.935, 0.10, 0.015, 0.70]))
-        self.times = self._text(0.375, 0.50, "*", size=22)
+        # the course's symbols: ⋆ for cross-correlation (what a conv layer computes), * only for true convolution
+        self.times = self._text(0.375, 0.50, "⋆", size=34)   # the glyph is small: larger than "="
         self.equals = self._text(0.595, 0.50, "=", size=22)
         self.sum_text = self._animate(self._text(0.485, 0.17, "", size=LABEL_SIZE + 1, color=HIGHLIGHT))
 

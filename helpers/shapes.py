@@ -273,7 +273,9 @@ def explain_conv_output_size(size, kernel_size, stride=1, padding="valid", dilat
     -------
     str
         A few lines: the effective kernel (when dilated), the formula with its numbers (for
-        ``"same"``: ``ceil(size / stride)`` and the padding it implies), then a sentence on tiling.
+        ``"same"``: ``ceil(size / stride)`` and the padding it implies), then a sentence on tiling. Rows or
+        columns left over after the last window are counted against the input: a padded zero left over is
+        named as padding, never as lost input.
 
     Examples
     --------
@@ -282,11 +284,14 @@ def explain_conv_output_size(size, kernel_size, stride=1, padding="valid", dilat
     the stride does not tile the input: the last 1 row(s)/column(s) are never covered; Keras floors to 14
     >>> print(explain_conv_output_size(18, 3, padding=1))
     (18 + 2*1 - 3) / 1 + 1 = 18
-    the stride tiles the input evenly: the last window ends exactly at the last row/column
+    the stride tiles the padded input evenly: the last window ends exactly at the last padded row/column
+    >>> print(explain_conv_output_size(16, 3, stride=2, padding=1))   # the row left over is a padded zero
+    (16 + 2*1 - 3) / 2 + 1 = 8.5 -> 8
+    the stride does not tile the padded input: the last 1 padded row(s)/column(s) are never covered, but every input row/column is read; Keras floors to 8
     >>> print(explain_conv_output_size(32, 5, stride=2, padding="same"))
     same padding: output = ceil(32 / 2) = 16
     zeros needed = max((16 - 1)*2 + 5 - 32, 0) = 3: 1 before (top/left), 2 after (bottom/right)
-    the stride tiles the input evenly: the last window ends exactly at the last row/column
+    the stride tiles the padded input evenly: the last window ends exactly at the last padded row/column
     >>> print(explain_conv_output_size(9, 3, dilation=2))
     effective kernel = 2*(3 - 1) + 1 = 5
     (9 + 2*0 - 5) / 1 + 1 = 5
@@ -311,13 +316,24 @@ def explain_conv_output_size(size, kernel_size, stride=1, padding="valid", dilat
         if exact.denominator != 1:
             text += f" -> {out}"
         lines.append(text)
-    if plan.leftover:
-        same = padding == "same"
-        tail = " (same padding adds no zeros here)" if same else f"; Keras floors to {out}"
+    # the cells after the last window: the trailing `after` of them are padded zeros, the rest is input
+    lost_padding = min(plan.leftover, plan.after)
+    lost_input = plan.leftover - lost_padding
+    tail = " (same padding adds no zeros here)" if padding == "same" else f"; Keras floors to {out}"
+    if lost_input:
+        extra = (f" (and {lost_padding} padded row(s)/column(s) after them)" if lost_padding else "")
         lines.append(
-            f"the stride does not tile the input: the last {plan.leftover} row(s)/column(s) "
-            f"are never covered{tail}"
+            f"the stride does not tile the input: the last {lost_input} row(s)/column(s) "
+            f"are never covered{extra}{tail}"
         )
+    elif lost_padding:
+        lines.append(
+            f"the stride does not tile the padded input: the last {lost_padding} padded row(s)/column(s) "
+            f"are never covered, but every input row/column is read{tail}"
+        )
+    elif plan.after:
+        lines.append("the stride tiles the padded input evenly: the last window ends exactly at the last padded "
+                     "row/column")
     else:
         lines.append("the stride tiles the input evenly: the last window ends exactly at the last row/column")
     if s > ek:

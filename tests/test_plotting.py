@@ -87,6 +87,13 @@ def test_plot_convolution_step_shows_the_sum():
     assert expected in [t.get_text() for t in fig.texts]
 
 
+def test_convolution_step_uses_the_cross_correlation_symbol():
+    """The layer operation is cross-correlation: drawn as ⋆, never as * (kept for true convolution)."""
+    texts = [t.get_text() for t in plotting.plot_convolution_step(EDGE, VERTICAL).texts]
+    assert "⋆" in texts and "*" not in texts
+    assert plotting.ConvView().times.get_text() == "⋆"   # the explorer's own (bitmap-text) figure
+
+
 def test_layer_notation_labels_follow_the_shapes():
     fig = plotting.plot_layer_notation(LENET, (32, 32, 1))
     texts = [t.get_text() for t in fig.axes[0].texts]

@@ -191,7 +191,7 @@ def test_explain_valid_not_tiling():
 def test_explain_int_padding_tiling():
     text = explain_conv_output_size(18, 3, padding=1)
     assert "(18 + 2*1 - 3) / 1 + 1 = 18" in text
-    assert "tiles the input evenly" in text
+    assert "tiles the padded input evenly" in text
     assert "-> " not in text
 
 
@@ -214,6 +214,48 @@ def test_explain_repeating_fraction_and_skipped_gap():
     assert "skipped" in text
     text = explain_conv_output_size(11, 3, stride=3)
     assert "3.67 -> 3" in text and "last 2 row(s)" in text
+
+
+def _tail_left_over(size, kernel, stride, padding):
+    """(input cells, padded cells) after the last window of an axis with `padding` zeros on each side, counted
+    by marking every cell that some window reads (brute force, independent of helpers.shapes)."""
+    read = np.zeros(size + 2 * padding, dtype=bool)
+    for start in brute_windows(size, kernel, stride, padding, padding)[0]:
+        read[start:start + kernel] = True
+    last = int(np.nonzero(read)[0].max())
+    tail = np.arange(last + 1, size + 2 * padding)
+    is_input = (tail >= padding) & (tail < padding + size)
+    return int(is_input.sum()), int((~is_input).sum())
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding", [
+    (16, 3, 2, 1), (36, 3, 2, 2), (16, 2, 3, 1), (16, 3, 4, 1), (20, 3, 4, 2), (32, 5, 2, 0), (6, 3, 2, 0),
+    (11, 3, 3, 0), (18, 3, 1, 1), (7, 3, 2, 1),
+])
+def test_explain_counts_leftovers_against_the_input(size, kernel, stride, padding):
+    """A padded zero left over after the last window is padding, not an input row "never covered"."""
+    lost_input, lost_padding = _tail_left_over(size, kernel, stride, padding)
+    text = explain_conv_output_size(size, kernel, stride=stride, padding=padding)
+    if lost_input:
+        assert f"the last {lost_input} row(s)/column(s) are never covered" in text
+    else:
+        assert "are never covered" not in text.replace("padded row(s)/column(s) are never covered", "")
+        assert "every input row/column is read" in text or "tiles the padded input evenly" in text
+    if lost_padding:
+        assert f"{lost_padding} padded row(s)/column(s)" in text
+    if not lost_input and not lost_padding:
+        assert "tiles the" in text and "does not tile" not in text
+
+
+def test_explain_padding_left_over_is_not_lost_input():
+    # N=16, F=3, S=2, P=1: padded length 18, windows start at 0..14 and read up to index 16 (the last input
+    # row); index 17 is a padded zero. The old text said "the last 1 row(s)/column(s) are never covered".
+    text = explain_conv_output_size(16, 3, stride=2, padding=1)
+    assert "padded row(s)/column(s) are never covered" in text and "every input row/column is read" in text
+    assert "the last 1 row(s)/column(s) are never covered" not in text
+    # both: N=16, F=3, S=4, P=1 reads padded indices 0..14; indices 15 and 16 are input, 17 is padding
+    text = explain_conv_output_size(16, 3, stride=4, padding=1)
+    assert "the last 2 row(s)/column(s) are never covered (and 1 padded row(s)/column(s) after them)" in text
 
 
 def test_explain_raises_like_conv_output_size():
