@@ -657,6 +657,8 @@ def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, str
 def plot_pooling(image, pool_size=2, stride=None, padding="valid", mode="max", row=0, col=0, save=None):
     """Input with one pooling window (and the winner for max pooling) next to the pooled output.
 
+    Both panels share one colour scale (the input's range), so a value has the same colour in both.
+
     Parameters
     ----------
     image : array_like
@@ -693,8 +695,11 @@ def plot_pooling(image, pool_size=2, stride=None, padding="valid", mode="max", r
     fig = _pyplot_figure((7.5, 3.6))
     a0 = fig.add_axes([0.02, 0.05, 0.5, 0.8])
     a1 = fig.add_axes([0.6, 0.15, 0.35, 0.6])
-    p0 = GridPanel(a0, cmap="gray", title=f"input {image.shape[0]} x {image.shape[1]}", annotate_max=12)
-    p0.show(image)
+    # one colour scale for both panels: a value has the same colour in the input and in the pooled map
+    # (max and average pooling never leave the input's range)
+    clim = _limits(image)
+    p0 = GridPanel(a0, cmap=VALUE_CMAP, title=f"input {image.shape[0]} x {image.shape[1]}", annotate_max=12)
+    p0.show(image, clim=clim)
     top, _, left, _ = d["pad"]
     r0, c0 = d["rows"][0] - top, d["cols"][0] - left
     p0.set_boxes("window", [(r0, c0, len(d["rows"]), len(d["cols"]))])
@@ -703,7 +708,7 @@ def plot_pooling(image, pool_size=2, stride=None, padding="valid", mode="max", r
         p0.set_boxes("winner", [(r0 + ar, c0 + ac, 1, 1)], color=HIGHLIGHT_2, linewidth=2.5)
     name = "max" if mode == "max" else "average"
     p1 = GridPanel(a1, cmap=VALUE_CMAP, title=f"{name} pooled {out.shape[0]} x {out.shape[1]}")
-    p1.show(out)
+    p1.show(out, clim=clim)
     p1.set_boxes("cell", [(row, col, 1, 1)])
     return _finish(fig, save)
 
@@ -832,7 +837,8 @@ def plot_learning_curves(history, metrics=("loss", "accuracy"), save=None):
     shown = [m for m in metrics if m in hist]
     if not shown:
         raise ValueError(f"history has none of the metrics {list(metrics)}; it has {sorted(hist)}")
-    fig = _pyplot_figure((4.6 * len(shown), 3.4))
+    # at most the course's 7.6 in (a 1024 px page), however many metrics are shown
+    fig = _pyplot_figure((min(3.8 * len(shown), STEP_FIGURE_SIZE[0]), 3.4))
     for i, m in enumerate(shown):
         ax = fig.add_subplot(1, len(shown), i + 1)
         epochs = np.arange(1, len(hist[m]) + 1)

@@ -481,3 +481,24 @@ def test_plot_augmented_copies_grid_titles_and_frames():
 def test_plot_augmented_copies_bad_input(originals, copies, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         plotting.plot_augmented_copies(originals, copies, **kwargs)
+
+
+def test_plot_pooling_draws_input_and_pooled_map_on_one_colour_scale():
+    # the same value must have the same colour in both panels (the input used to be grey, the output viridis
+    # scaled to its own range)
+    x = np.array([[1, 3, 2, 1], [4, 8, 0, 5], [7, 2, 9, 6], [3, 1, 4, 2]], dtype=float)
+    for mode in ("max", "avg"):
+        fig = plotting.plot_pooling(x, 2, 2, mode=mode)
+        image_in, image_out = fig.axes[0].images[0], fig.axes[1].images[0]
+        assert image_in.get_cmap().name == image_out.get_cmap().name
+        assert image_in.get_clim() == image_out.get_clim() == (0.0, 9.0)
+        np.testing.assert_array_equal(image_in.to_rgba(8.0), image_out.to_rgba(8.0))
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("metrics", [("loss",), ("loss", "accuracy"), ("loss", "accuracy", "auc")])
+def test_learning_curves_fit_a_1024_px_page(metrics):
+    history = {m: [1.0, 0.5] for m in metrics}
+    fig = plotting.plot_learning_curves(history, metrics=metrics)
+    assert fig.get_size_inches()[0] <= 7.6
+    plt.close(fig)
