@@ -1107,11 +1107,12 @@ def feature_map_grid(maps, max_maps=32, columns=8):
     return fig
 
 
-def overlay_heatmap(image, heat, alpha=0.6, cmap="inferno"):
+def overlay_heatmap(image, heat, alpha=0.6, cmap="inferno", limits=None, dim=1.0):
     """An image in gray with a heat map blended over it, as an ``(H, W, 3)`` RGB array in [0, 1].
 
-    The heat map is scaled to [0, 1] by its own range (NaN counts as 0); each pixel mixes the gray image
-    and the heat colour with weight ``alpha * heat``, so cold regions show the image and hot ones the colour.
+    The heat map is scaled to [0, 1] by its own range, or by ``limits`` (NaN counts as 0); each pixel mixes
+    the gray image and the heat colour with weight ``alpha * heat``, so cold regions show the image and hot
+    ones the colour.
 
     Parameters
     ----------
@@ -1123,6 +1124,12 @@ def overlay_heatmap(image, heat, alpha=0.6, cmap="inferno"):
         Opacity of the hottest pixels (0 .. 1).
     cmap : str, optional
         Colormap of the heat.
+    limits : tuple of float, optional
+        ``(low, high)``: the heat values drawn coldest and hottest (values outside are clipped), so that
+        several overlays share one scale. By default the map's own minimum and maximum.
+    dim : float, optional
+        Brightness of the image under the heat (0 .. 1): below 1 the image is darkened, so that white ink
+        and the hot end of the colormap stay apart.
 
     Returns
     -------
@@ -1134,6 +1141,9 @@ def overlay_heatmap(image, heat, alpha=0.6, cmap="inferno"):
     >>> rgb = overlay_heatmap(np.zeros((4, 4)), np.eye(4))
     >>> rgb.shape, bool(rgb[0, 1].max() == 0), bool(rgb[0, 0].max() > 0)
     ((4, 4, 3), True, True)
+    >>> weak = overlay_heatmap(np.zeros((4, 4)), 0.1 * np.eye(4), limits=(0, 1))   # a weak map stays faint
+    >>> bool(weak[0, 0].max() < overlay_heatmap(np.zeros((4, 4)), 0.1 * np.eye(4))[0, 0].max())
+    True
     """
     img = np.asarray(image, dtype=float)
     if img.ndim == 3 and img.shape[2] == 1:
@@ -1143,34 +1153,74 @@ def overlay_heatmap(image, heat, alpha=0.6, cmap="inferno"):
         raise ValueError(f"heat must be a 2-D map of the image's size {img.shape[:2]}, got shape {heat.shape}")
     if not 0 <= float(alpha) <= 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    if not 0 <= float(dim) <= 1:
+        raise ValueError(f"dim must be between 0 and 1, got {dim}")
     lo, hi = _limits(img)
-    gray = np.clip((img - lo) / (hi - lo), 0, 1)
+    gray = np.clip((img - lo) / (hi - lo), 0, 1) * float(dim)
     rgb = gray if gray.ndim == 3 else np.repeat(gray[..., None], 3, axis=2)
     h = np.nan_to_num(heat, nan=0.0)
-    hlo, hhi = _limits(h)
-    h = np.clip((h - hlo) / (hhi - hlo), 0, 1) if float(np.ptp(h)) > 0 else np.zeros_like(h)
+    if limits is None:
+        hlo, hhi = _limits(h)
+        h = np.clip((h - hlo) / (hhi - hlo), 0, 1) if float(np.ptp(h)) > 0 else np.zeros_like(h)
+    else:
+        hlo, hhi = _require_limits("limits", limits)
+        h = np.clip((h - hlo) / (hhi - hlo), 0, 1)
     colour = matplotlib.colormaps[cmap](h)[..., :3]
     weight = float(alpha) * h[..., None]
     return np.clip((1 - weight) * rgb + weight * colour, 0, 1)
 
 
-def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, save=None):
-    """A grid of explanations: one row per image, the image first, then one column per method.
+def _require_limits(name, limits):
+    """``(low, high)`` floats with high > low, or a ValueError naming the argument."""
+    try:
+        lo, hi = (float(v) for v in limits)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high) of numbers, got {limits!r}") from None
+    if not hi > lo:
+        raise ValueError(f"{name} must have high > low, got {limits!r}")
+    return lo, hi
+
+
+def _shared_limits(maps):
+    """One ``(low, high)`` for a group of maps: from 0 (or the minimum, if negative) to the largest value;
+    symmetric about 0 when some value is negative."""
+    finite = [a[np.isfinite(a)] for a in (np.asarray(m, dtype=float) for m in maps)]
+    values = np.concatenate([f.ravel() for f in finite]) if finite else np.zeros(1)
+    if not values.size:
+        return 0.0, 1.0
+    if values.min() < 0:
+        return _symmetric_limits(values)
+    hi = float(values.max())
+    return 0.0, hi if hi > 0 else 1.0
+
+
+def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, save=None, transpose=False, share=False):
+    """A grid of explanations: the images, and one map per image for each method.
 
     Parameters
     ----------
     images : sequence of array_like
         ``(H, W)`` / ``(H, W, 1)`` images.
     maps : dict
-        ``{column title: sequence of (H, W) maps, one per image}`` (e.g. ``{"saliency": [...], ...}``).
+        ``{method title: sequence of (H, W) maps, one per image}`` (e.g. ``{"saliency": [...], ...}``).
     row_titles : sequence of str, optional
         One title per image (above the image).
     overlay : bool, optional
-        Blend each map over the image (:func:`overlay_heatmap`); False shows the maps alone (``viridis``).
+        Blend each map over a darkened copy of the image (:func:`overlay_heatmap`, colormap ``plasma``, whose
+        hot end is yellow, not the white of the ink; negative values get no colour); False shows the maps
+        alone.
     size : float, optional
         Inches per picture.
     save : str, optional
         Also save to this path.
+    transpose : bool, optional
+        False: one row per image (the image first, then one column per method). True: one column per image
+        (the images on top, then one row per method, named on the left), which suits many images.
+    share : bool or str, optional
+        False: each map is scaled to its own range (every panel looks equally strong). True or ``"method"``:
+        the maps of one method share one scale, from 0 to the largest value (symmetric about 0 on the
+        diverging map :data:`SIGNED_CMAP` when some value is negative), with a colour bar per method when
+        ``overlay`` is False. ``"all"``: every map on one scale, one colour bar.
 
     Returns
     -------
@@ -1183,38 +1233,77 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
     >>> [ax.get_title() for ax in fig.axes]
     ['a zero', 'saliency']
     >>> plt.close(fig)
+    >>> fig = plot_explanations([np.zeros((4, 4))] * 2, {"a": [np.eye(4), 2 * np.eye(4)]}, overlay=False,
+    ...                         transpose=True, share=True)
+    >>> [im.get_clim() for ax in fig.axes[2:4] for im in ax.images]   # one scale for the method's row
+    [(0.0, 2.0), (0.0, 2.0)]
+    >>> plt.close(fig)
     """
     images = [np.asarray(im, dtype=float) for im in images]
     if not images:
         raise ValueError("images must contain at least one image")
     if not isinstance(maps, dict) or not maps:
         raise TypeError("maps must be a non-empty dict {column title: one map per image}")
+    if share not in (False, True, "method", "all"):
+        raise ValueError(f"share must be False, True, 'method' or 'all', got {share!r}")
     n = len(images)
     for name, column in maps.items():
         if len(column) != n:
             raise ValueError(f"maps[{name!r}] must hold one map per image ({n}), got {len(column)}")
     if row_titles is not None and len(row_titles) != n:
         raise ValueError(f"row_titles must have one entry per image ({n}), got {len(row_titles)}")
-    ncols = 1 + len(maps)
-    fig = _pyplot_figure((size * ncols, size * n + 0.2))
-    for i, im in enumerate(images):
-        gray = im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im
-        ax = fig.add_subplot(n, ncols, i * ncols + 1)
-        ax.imshow(gray, cmap="gray", interpolation="nearest")
-        ax.set_title(row_titles[i] if row_titles is not None else "image", fontsize=LABEL_SIZE)
-        for j, (name, column) in enumerate(maps.items(), start=2):
-            ax = fig.add_subplot(n, ncols, i * ncols + j)
-            heat = np.asarray(column[i], dtype=float)
-            if overlay:
-                ax.imshow(overlay_heatmap(gray, heat), interpolation="nearest")
-            else:
-                ax.imshow(heat, cmap=VALUE_CMAP, interpolation="nearest")
-            if i == 0:
-                ax.set_title(name, fontsize=LABEL_SIZE)
-        for ax in fig.axes[i * ncols:]:
+    methods = list(maps)
+    if share == "all":
+        every = _shared_limits([m for column in maps.values() for m in column])
+        limits = {name: every for name in methods}
+    elif share:
+        limits = {name: _shared_limits(maps[name]) for name in methods}
+    else:
+        limits = {name: None for name in methods}
+    n_methods = len(methods)
+    if transpose:
+        nrows, ncols = 1 + n_methods, n
+        fig = _pyplot_figure((size * ncols + (0.9 if share and not overlay else 0.3), size * nrows + 0.3))
+    else:
+        nrows, ncols = n, 1 + n_methods
+        fig = _pyplot_figure((size * ncols, size * nrows + (0.9 if share and not overlay else 0.2)))
+    fig.set_layout_engine("constrained")
+    grid = np.empty((nrows, ncols), dtype=object)
+    for r in range(nrows):
+        for col in range(ncols):
+            grid[r, col] = ax = fig.add_subplot(nrows, ncols, r * ncols + col + 1)
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.tight_layout()
+    image_axes = grid[0, :] if transpose else grid[:, 0]
+    shown = {name: None for name in methods}
+    for i, im in enumerate(images):
+        gray = im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im
+        ax = image_axes[i]
+        ax.imshow(gray, cmap="gray", interpolation="nearest")
+        ax.set_title(row_titles[i] if row_titles is not None else "image", fontsize=LABEL_SIZE)
+        for j, name in enumerate(methods, start=1):
+            ax = grid[j, i] if transpose else grid[i, j]
+            heat = np.asarray(maps[name][i], dtype=float)
+            lim = limits[name]
+            if overlay:   # an overlay colours positive values only: a signed scale keeps its upper half
+                lim = lim if lim is None or lim[0] >= 0 else (0.0, lim[1])
+                ax.imshow(overlay_heatmap(gray, heat, cmap="plasma", limits=lim, dim=0.5), interpolation="nearest")
+            else:
+                signed = lim is not None and lim[0] < 0
+                shown[name] = ax.imshow(heat, cmap=SIGNED_CMAP if signed else VALUE_CMAP, interpolation="nearest",
+                                        vmin=None if lim is None else lim[0], vmax=None if lim is None else lim[1])
+            if transpose and i == 0:
+                ax.set_ylabel(name, fontsize=LABEL_SIZE)
+            elif not transpose and i == 0:
+                ax.set_title(name, fontsize=LABEL_SIZE)
+    if share and not overlay:
+        if share == "all":
+            fig.colorbar(shown[methods[-1]], ax=list(grid[1:, :].ravel() if transpose else grid[:, 1:].ravel()),
+                         location="right" if transpose else "bottom", shrink=0.8)
+        else:
+            for j, name in enumerate(methods, start=1):
+                axes = list(grid[j, :]) if transpose else list(grid[:, j])
+                fig.colorbar(shown[name], ax=axes, location="right" if transpose else "bottom", shrink=0.9)
     return _finish(fig, save)
 
 

@@ -502,3 +502,47 @@ def test_learning_curves_fit_a_1024_px_page(metrics):
     fig = plotting.plot_learning_curves(history, metrics=metrics)
     assert fig.get_size_inches()[0] <= 7.6
     plt.close(fig)
+def test_plot_explanations_transpose_puts_images_on_top_and_methods_in_rows():
+    images = [np.zeros((4, 4)), np.ones((4, 4)), np.eye(4)]
+    maps = {"a": [np.eye(4)] * 3, "b": [np.ones((4, 4))] * 3}
+    fig = plotting.plot_explanations(images, maps, row_titles=["x", "y", "z"], transpose=True, overlay=False)
+    axes = fig.axes[:9]                                   # 3 rows (images, a, b) x 3 columns
+    assert [ax.get_title() for ax in axes[:3]] == ["x", "y", "z"]
+    assert [axes[k].get_ylabel() for k in (3, 6)] == ["a", "b"]
+    plt.close(fig)
+
+
+def test_plot_explanations_share_puts_one_method_on_one_scale():
+    images = [np.zeros((4, 4))] * 2
+    weak, strong = 0.1 * np.eye(4), 3 * np.eye(4)
+    fig = plotting.plot_explanations(images, {"m": [weak, strong]}, overlay=False, share=True)
+    clims = [ax.images[0].get_clim() for ax in fig.axes if ax.images and ax.get_title() != "image"
+             and ax.images[0].get_cmap().name == plotting.VALUE_CMAP]
+    assert clims == [(0.0, 3.0), (0.0, 3.0)]               # unshared, each would be (0, own max)
+    plt.close(fig)
+    signed = plotting.plot_explanations(images, {"m": [-np.eye(4), 2 * np.eye(4)]}, overlay=False, share=True)
+    maps_drawn = [ax.images[0] for ax in signed.axes if ax.images and ax.images[0].get_cmap().name == plotting.SIGNED_CMAP]
+    assert [im.get_clim() for im in maps_drawn] == [(-2.0, 2.0), (-2.0, 2.0)]
+    plt.close(signed)
+    fig = plotting.plot_explanations(images, {"m": [weak, weak], "n": [strong, strong]}, overlay=False, share="all")
+    assert {ax.images[0].get_clim() for ax in fig.axes if ax.images and ax.get_title() not in ("image",)
+            and ax.images[0].get_cmap().name == plotting.VALUE_CMAP} == {(0.0, 3.0)}
+    plt.close(fig)
+    with pytest.raises(ValueError, match="share"):
+        plotting.plot_explanations(images, {"m": [weak, weak]}, share="rows")
+
+
+def test_overlay_heatmap_shared_limits_and_dimmed_image():
+    ink = np.zeros((4, 4))
+    ink[:, :2] = 1                                         # white ink on the left, black background
+    heat = 0.1 * np.eye(4)
+    own = plotting.overlay_heatmap(ink, heat)
+    shared = plotting.overlay_heatmap(ink, heat, limits=(0, 1))
+    # on its own range the weak map's hottest pixel gets the full colour; on a shared scale it stays near the ink
+    assert np.abs(shared[0, 0] - 1).max() < np.abs(own[0, 0] - 1).max()
+    dimmed = plotting.overlay_heatmap(ink, np.zeros((4, 4)), dim=0.5)
+    assert np.allclose(dimmed[:, :2], 0.5) and np.allclose(dimmed[:, 2:], 0)   # white ink at half brightness
+    with pytest.raises(ValueError, match="limits"):
+        plotting.overlay_heatmap(ink, heat, limits=(1, 1))
+    with pytest.raises(ValueError, match="dim"):
+        plotting.overlay_heatmap(ink, heat, dim=2)
