@@ -646,8 +646,9 @@ def plot_volume_convolution(input_shape=(6, 6, 3), kernel_size=3, filters=1, str
     out_label = f"{oh} x {ow} x {f} output" + (f"\n({f} maps of {oh} x {ow})" if f > 1 else "")
     ax.text(ox + ow * unit / 2 + step_x * (shown - 1) / 2, ty, out_label, ha="center", fontsize=TITLE_SIZE,
             va="center" if f > 1 else "baseline")
-    ax.text((kright + ox) / 2, top + 0.25, "sum over\nall channels" if f == 1 else "one map\nper filter",
-            ha="center", fontsize=LABEL_SIZE)
+    # left-aligned just right of the kernels' back face, so the words never touch a kernel block
+    ax.text(kright + 0.15, top + 0.25, "sum over\nall channels" if f == 1 else "one map\nper filter",
+            ha="left", fontsize=LABEL_SIZE)
     ax.set_xlim(0, ox + ow * unit + step_x * (shown - 1) + 0.5)
     ax.set_ylim(-0.2, top + max(c * depth_unit, 1.0) * 0.35 + 0.9)
     ax.set_aspect("equal")
@@ -1954,7 +1955,9 @@ class ReceptiveFieldView(View):
         ax = self.tower_ax
 
         def at(x, y):  # data -> figure fraction, evaluated at draw time (after the limits are set)
-            return lambda fig: tuple(ax.transData.transform((x, y)) / (fig.bbox.width, fig.bbox.height))
+            # through transFigure, not by dividing by the figure's size in pixels: the inline backend saves with
+            # bbox_inches="tight", which crops the figure box and shifts transFigure while it draws
+            return lambda fig: tuple(fig.transFigure.inverted().transform(ax.transData.transform((x, y))))
 
         while len(self.labels) < n_layers:
             self.labels.append(self._text(0, 0, "", size=LABEL_SIZE, ha="right"))
@@ -1967,7 +1970,7 @@ class ReceptiveFieldView(View):
         step = 5 if input_size <= 40 else 10
         marks = list(range(0, input_size, step))
         while len(self.ticks) < len(marks):
-            self.ticks.append(self._text(0, 0, "", size=LABEL_SIZE - 1, va="top"))
+            self.ticks.append(self._text(0, 0, "", size=LABEL_SIZE, va="top"))
         for j, t in enumerate(self.ticks):
             t.set_visible(j < len(marks))
             if j < len(marks):

@@ -113,6 +113,46 @@ def test_receptive_field_tower_matches_shapes():
     assert [p[0] for p in positions[1:]] == [(r - 1) / 2 for r in rf]
 
 
+def test_receptive_field_labels_sit_on_their_squares_in_a_tight_png(monkeypatch):
+    # The inline backend saves with bbox_inches="tight": the position labels and row names must still be
+    # centred on the tower's squares (an anchor that divided by the figure's pixel size drifted half a step off).
+    from helpers import _raster
+
+    drawn = []
+    original = _raster.AnchoredText.draw
+
+    def record(text, renderer):
+        original(text, renderer)
+        box = text.get_window_extent(renderer)
+        drawn.append((text.get_text(), (box.x0 + box.x1) / 2, box.y0, box.y1))
+
+    monkeypatch.setattr(_raster.AnchoredText, "draw", record)
+    fig = plotting.plot_receptive_field([(3, 1)] * 3, input_size=12)
+    tower = fig.axes[1]
+    squares = []
+    original_scatter_draw = type(tower.collections[0]).draw
+
+    def record_squares(collection, renderer):
+        squares.append(collection.get_offset_transform().transform(collection.get_offsets()))
+        original_scatter_draw(collection, renderer)
+
+    monkeypatch.setattr(type(tower.collections[0]), "draw", record_squares)
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    # the last draw is the tight one; keep the texts drawn in it (same count as in one draw)
+    per_draw = len(drawn) // 2
+    ticks = [(int(t), x) for t, x, _, _ in drawn[-per_draw:] if t.isdigit()]
+    rows = {t: (y0 + y1) / 2 for t, _, y0, y1 in drawn[-per_draw:] if t in ("input", "layer 3")}
+    centres = squares[-1]
+    assert [t for t, _ in ticks] == [0, 5, 10]
+    input_x = {round(float(p)): x for (p, y), (x, _) in zip(tower.collections[0].get_offsets(), centres) if y == 0}
+    for position, x in ticks:
+        assert x == pytest.approx(input_x[position], abs=1.0)
+    input_y = centres[tower.collections[0].get_offsets()[:, 1] == 0][0, 1]
+    top_y = centres[tower.collections[0].get_offsets()[:, 1] == 3][0, 1]
+    assert rows["input"] == pytest.approx(input_y, abs=1.5) and rows["layer 3"] == pytest.approx(top_y, abs=1.5)
+    assert all(t.get_fontsize() >= plotting.LABEL_SIZE for t in fig.texts)   # 12 pt at least
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="2 dimensions"):
         plotting.show_grid(np.zeros((2, 2, 2)))
@@ -426,6 +466,20 @@ def test_plot_volume_convolution_draws_each_filter(filters, drawn):
     assert any(f"4 x 4 x {filters} output" in t for t in texts)
     if filters > drawn:
         assert any(f"({drawn} drawn)" in t for t in texts)
+
+
+@pytest.mark.parametrize("shape, k, filters", [((6, 6, 3), 3, 1), ((5, 5, 8), 1, 3), ((8, 8, 3), 3, 4)])
+def test_plot_volume_convolution_caption_stays_clear_of_the_kernels(shape, k, filters):
+    # the caption over the arrows starts where the arrows do (right of the kernel blocks), never on a block:
+    # centred between the kernels and the output, "sum over all channels" ran into the 3x3x3 kernel
+    from matplotlib.patches import FancyArrowPatch
+
+    fig = plotting.plot_volume_convolution(shape, k, filters=filters)
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    caption = next(t for t in ax.texts if t.get_text() in ("sum over\nall channels", "one map\nper filter"))
+    arrow_tails = [p.get_window_extent(renderer).x0 for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert caption.get_window_extent(renderer).x0 >= min(arrow_tails)
 
 
 def test_step_figure_fits_a_laptop_page_with_its_colour_bar(tmp_path):
