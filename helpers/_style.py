@@ -36,12 +36,13 @@ LARGE_FIGURE_SCALE = 1.5
 
 
 def _retina_png(fig, scale: float = 2, colors: int = 256):
-    """PNG of a figure at ``scale`` times its dpi, shown at its normal size, with a palette when it fits.
+    """PNG of a figure at ``scale`` times its dpi, shown at its normal size, with a palette when it is exact.
 
     Returns ``(png_bytes, {"width": w, "height": h})`` as IPython expects, or None for an empty figure.
-    A palette of at most 256 colours (exact for line plots and greyscale images, close for photos) keeps the
-    sharp image about as small as the plain one; a figure still over :data:`LARGE_FIGURE_BYTES` is drawn at
-    :data:`LARGE_FIGURE_SCALE` instead.
+    A figure of at most 256 colours (line plots, greyscale images) is stored with an exact palette, which keeps
+    the sharp image about as small as the plain one; a figure with more colours (colour maps, photos) keeps
+    every colour, since an approximate palette shifts colour maps visibly. A figure still over
+    :data:`LARGE_FIGURE_BYTES` is drawn at :data:`LARGE_FIGURE_SCALE` instead.
     """
     if not fig.axes and not fig.patches and not fig.texts and not fig.images:
         return None
@@ -65,12 +66,16 @@ def _png_at(fig, scale, colors):
         width, height = image.size
         rgb = image.convert("RGB")
         exact = rgb.getcolors(maxcolors=colors)
-        small = rgb.quantize(colors=colors, method=Image.Quantize.MEDIANCUT if exact is None else
-                             Image.Quantize.FASTOCTREE)
-        out = io.BytesIO()
-        small.save(out, format="PNG", optimize=True)
-        if len(out.getvalue()) < len(data):
-            data = out.getvalue()
+        if exact is not None:
+            # every colour of the figure in the palette, so nothing changes colour (a median-cut palette of a
+            # figure with colour maps drew viridis' yellow as peach and PuOr's orange as beige)
+            palette = Image.new("P", (1, 1))
+            palette.putpalette([channel for _, colour in exact for channel in colour])
+            small = rgb.quantize(palette=palette, dither=Image.Dither.NONE)
+            out = io.BytesIO()
+            small.save(out, format="PNG", optimize=True)
+            if len(out.getvalue()) < len(data):
+                data = out.getvalue()
     else:  # pragma: no cover
         width = height = None
     meta = {"width": int(round(width / scale)), "height": int(round(height / scale))} if width else {}

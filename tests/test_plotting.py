@@ -144,7 +144,8 @@ def test_receptive_field_labels_sit_on_their_squares_in_a_tight_png(monkeypatch)
     rows = {t: (y0 + y1) / 2 for t, _, y0, y1 in drawn[-per_draw:] if t in ("input", "layer 3")}
     centres = squares[-1]
     assert [t for t, _ in ticks] == [0, 5, 10]
-    input_x = {round(float(p)): x for (p, y), (x, _) in zip(tower.collections[0].get_offsets(), centres) if y == 0}
+    offsets = tower.collections[0].get_offsets()
+    input_x = {round(float(p)): x for (p, y), (x, _) in zip(offsets, centres, strict=False) if y == 0}
     for position, x in ticks:
         assert x == pytest.approx(input_x[position], abs=1.0)
     input_y = centres[tower.collections[0].get_offsets()[:, 1] == 0][0, 1]
@@ -600,3 +601,41 @@ def test_overlay_heatmap_shared_limits_and_dimmed_image():
         plotting.overlay_heatmap(ink, heat, limits=(1, 1))
     with pytest.raises(ValueError, match="dim"):
         plotting.overlay_heatmap(ink, heat, dim=2)
+
+
+@pytest.mark.parametrize("cmap", ["viridis", "PuOr"])
+def test_course_png_keeps_the_colours_of_a_colour_map(cmap):
+    """The sharp PNG shows the colours matplotlib drew: an approximate palette turned viridis' yellow peach."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from helpers import _style
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    shown = ax.imshow(np.linspace(-1, 1, 400).reshape(20, 20), cmap=cmap)
+    fig.colorbar(shown, ax=ax)
+    data, _ = _style._retina_png(fig)
+    plain = io.BytesIO()
+    fig.canvas.print_figure(plain, format="png", dpi=fig.dpi * 2, bbox_inches="tight",
+                            facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
+    plt.close(fig)
+    ours = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
+    drawn = np.asarray(Image.open(io.BytesIO(plain.getvalue())).convert("RGB"), dtype=int)
+    assert ours.shape == drawn.shape
+    assert np.abs(ours - drawn).max() <= 2, "a colour of the figure changed in the PNG"
+
+
+def test_course_png_of_a_line_plot_stays_a_small_exact_palette():
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from helpers import _style
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.plot([0, 1, 4], color="black")
+    ax.set_facecolor("white")
+    fig.canvas.draw()
+    data, _ = _style._retina_png(fig)
+    plt.close(fig)
+    image = Image.open(io.BytesIO(data))
+    assert image.mode == "P"                              # a palette image: small on disk
