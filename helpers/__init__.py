@@ -18,7 +18,10 @@ The notebooks import what they need from these modules:
 ``helpers.data``
     Offline datasets and images that ship inside installed packages (nothing is downloaded).
 ``helpers.checks``
-    Self-checks for the exercises: they print a friendly verdict and return ``True`` or ``False``.
+    Self-checks for the exercises: they print a friendly verdict and return ``True`` or ``False``;
+    ``check("03.ex2", answer)`` checks a registered exercise, ``progress()`` shows what passes.
+``helpers.exercises``
+    The registry of exercises: reference answers, test cases and hints by exercise id, one module per lesson.
 
 ``import helpers`` is light: the submodules load on first use (``helpers.shapes`` or
 ``from helpers import shapes``), so TensorFlow is imported only when ``helpers.models`` is.
@@ -36,9 +39,9 @@ import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["shapes", "conv", "plotting", "explorers", "models", "data", "checks", "__version__"]
+__all__ = ["shapes", "conv", "plotting", "explorers", "models", "data", "checks", "exercises", "__version__"]
 
-_SUBMODULES = {"shapes", "conv", "plotting", "explorers", "models", "data", "checks"}
+_SUBMODULES = {"shapes", "conv", "plotting", "explorers", "models", "data", "checks", "exercises"}
 
 
 def __getattr__(name: str):

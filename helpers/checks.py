@@ -26,6 +26,11 @@ Under nbgrader's autograder (the environment variable ``NBGRADER_EXECUTION`` is 
 cell loses its points. :func:`check_prediction` never raises: predictions are not graded, and it shows the
 answer once a guess has been made (a prediction is about comparing, not about scoring).
 
+Lessons check their exercises by id: ``check("09.ex5", good_sizes);`` runs the entry registered for that
+exercise in :mod:`helpers.exercises` (reference, test cases, hint), so the notebook's check cell holds no
+answer. :func:`reveal` prints a reference answer on request (never while nbgrader grades), and every
+:func:`check` records its outcome in the student's own folder, shown by :func:`progress`.
+
 Nothing here imports TensorFlow; :func:`check_model` only calls methods of the model it is given.
 """
 
@@ -37,6 +42,7 @@ import inspect
 import math
 import numbers
 import os
+import re
 import threading
 import types
 from collections import Counter
@@ -44,6 +50,9 @@ from collections import Counter
 import numpy as np
 
 __all__ = [
+    "check",
+    "reveal",
+    "progress",
     "check_value",
     "check_prediction",
     "check_shape",
@@ -155,6 +164,7 @@ def _resolve(answer, name):
 
 
 def _not_attempted(name, why) -> bool:
+    _outcome.not_attempted = True
     print(f"{TODO} {name}: not attempted yet — {why}")
     return False
 
@@ -167,6 +177,7 @@ def _student_error(name, exc, hint=None, where="") -> bool:
 
 
 _nesting = threading.local()
+_outcome = threading.local()  # set by _not_attempted, read by check() to record "not attempted"
 
 
 def _graded(check):
@@ -1274,3 +1285,177 @@ def check_model(model, expected_params=None, expected_output_shape=None, name="m
                   "(an argument such as activation=... or a layer of its own; pooling layers have none). "
                   "model.summary() lists them.")
     return ok
+
+
+# ---------------------------------------------------------------------------------------------------------
+# exercises by id: the registry in helpers.exercises, progress in the student's folder
+# ---------------------------------------------------------------------------------------------------------
+
+
+def check(exercise_id, answer, /, **context) -> bool:
+    """Check the answer to a registered exercise: ``check("09.ex5", good_sizes);``.
+
+    The reference answer, test cases and hint live in ``helpers/exercises/lessonNN.py`` (see
+    :mod:`helpers.exercises`), so the lesson's check cell holds none of them. The entry runs the matching
+    ``check_*`` function, which prints the verdict (never the expected value). The outcome is recorded in the
+    student's progress file (see :func:`progress`).
+
+    Parameters
+    ----------
+    exercise_id : str
+        E.g. ``"03.ex2"``.
+    answer : object or callable
+        What the exercise asks for: a value, a function, a model or its builder, a zero-argument ``lambda``
+        computing the answer from the student's work, or a prediction. ``...`` or ``None``: not attempted yet.
+    **context
+        Objects of the lesson the reference needs, e.g. ``model=vgg`` (the entry says which).
+
+    Returns
+    -------
+    bool
+        True if the answer passes. Never raises, except ``AssertionError`` for a graded exercise that does not
+        pass while nbgrader grades (as every check does); an unknown id prints a clear message.
+
+    Examples
+    --------
+    >>> check("00.demo", 6 * 76)
+    ✅ parameters of Conv2D(6, 5) on 3 channels = 456. Correct!
+    True
+    >>> check("00.demo", 6 * 75)
+    ❌ parameters of Conv2D(6, 5) on 3 channels: got 450, too low.
+       Hint: each of the 6 filters has 5 x 5 x 3 weights and one bias
+    False
+    >>> check("00.demo", ...)
+    ⏳ parameters of Conv2D(6, 5) on 3 channels: not attempted yet — replace the placeholder `...` with your parameters of Conv2D(6, 5) on 3 channels, run that cell, then this check.
+    False
+    >>> check("00.demo-context", 4640, kernel_size=3, channels=16, filters=32)
+    ✅ parameters of the layer = 4640. Correct!
+    True
+    >>> check("00.dmeo", 456)
+    ❌ cannot check exercise '00.dmeo': unknown exercise id '00.dmeo' (did you mean '00.demo'?)
+    False
+    """
+    from helpers import _progress, exercises
+
+    depth = getattr(_nesting, "depth", 0)
+    _nesting.depth = depth + 1  # the checks the entry runs are nested: only this call raises under nbgrader
+    _outcome.not_attempted = False
+    graded, status = True, "failed"
+    try:
+        try:
+            entry = exercises.lookup(exercise_id)
+        except (TypeError, ValueError, ImportError) as exc:
+            print(f"{BAD} cannot check exercise {exercise_id!r}: {exc}")
+            return _fail_under_grading(depth)
+        graded = entry.graded
+        try:
+            ok = bool(entry.run(answer, context))
+        except Exception as exc:  # noqa: BLE001 - a check must never raise in a student's notebook
+            print(f"{BAD} could not check your answer: {type(exc).__name__}: {str(exc).strip() or '(no message)'}")
+            ok = False
+        if ok:
+            status = "passed"
+        elif _is_placeholder(answer) or getattr(_outcome, "not_attempted", False):
+            status = "not attempted"
+        _progress.record(exercise_id, status)
+    finally:
+        _nesting.depth = depth
+    if not ok and graded:
+        _fail_under_grading(depth)
+    return ok
+
+
+def _fail_under_grading(depth) -> bool:
+    """Raise AssertionError while nbgrader grades (outermost check only); else return False."""
+    if depth == 0 and autograding():
+        # no exercise id, no answer: nbgrader's feedback shows this message even for a hidden test
+        raise AssertionError("this self-check did not pass (see the message above)")
+    return False
+
+
+def reveal(exercise_id, /, **context) -> None:
+    """Print the reference answer of an exercise, on request (never while nbgrader grades).
+
+    Type it in a new cell when you are stuck, after trying: ``reveal("03.ex2")``. It prints the expected
+    value, or the reference function's source, and the explanation. Lessons never call it.
+
+    Parameters
+    ----------
+    exercise_id : str
+        E.g. ``"03.ex2"``.
+    **context
+        What the exercise's check call passes (some references are computed from the lesson's objects).
+
+    Examples
+    --------
+    >>> reveal("00.demo")
+    👀 00.demo: parameters of Conv2D(6, 5) on 3 channels = 456.
+       Why: (5 x 5 x 3 + 1) x 6 = 456
+    >>> import os
+    >>> os.environ["NBGRADER_EXECUTION"] = "autograde"
+    >>> reveal("00.demo")
+    🔒 reveal is unavailable while nbgrader grades.
+    >>> del os.environ["NBGRADER_EXECUTION"]
+    """
+    if autograding():
+        print("🔒 reveal is unavailable while nbgrader grades.")
+        return
+    from helpers import exercises
+
+    try:
+        text = exercises.lookup(exercise_id).solution(context)
+    except Exception as exc:  # noqa: BLE001 - never raises in a notebook
+        print(f"{BAD} cannot reveal exercise {exercise_id!r}: {exc}")
+        return
+    print(f"👀 {exercise_id}: {text}")
+
+
+_MARKS = {"passed": OK, "failed": BAD, "not attempted": TODO}
+
+
+def _natural(key: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key)]
+
+
+def progress() -> None:
+    """Print which exercises of which lessons pass, from the progress file in your folder.
+
+    Every :func:`check` records its outcome in ``.cnn-course-progress.json`` in the folder the notebook runs
+    in (or the file ``$CNN_COURSE_PROGRESS`` names; ``CNN_COURSE_PROGRESS=off`` records nothing). The file
+    is yours: course updates never overwrite it, and a damaged one is set aside, not fatal.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["CNN_COURSE_PROGRESS"] = os.path.join(tempfile.mkdtemp(), "progress.json")
+    >>> check("00.demo", 456) and check("00.demo-threshold", 0.5)
+    ✅ parameters of Conv2D(6, 5) on 3 channels = 456. Correct!
+    ❌ validation accuracy = 0.5 is too low: it does not reach the target yet.
+    False
+    >>> progress()  # doctest: +ELLIPSIS
+    Your progress (recorded in .../progress.json):
+      lesson 00: demo ✅  demo-threshold ❌   1 of 2 pass
+    ✅ passes   ❌ does not pass yet   ⏳ not attempted   · not checked yet
+    """
+    from helpers import _progress, exercises
+
+    where = _progress.path()
+    if where is None:
+        print("Progress is not recorded (CNN_COURSE_PROGRESS is off).")
+        return
+    recorded = _progress.load(where)
+    try:
+        known = [k for k in exercises.registry() if ".demo" not in k]
+    except Exception:  # noqa: BLE001 - a broken lesson module must not hide the student's progress
+        known = []
+    ids = sorted(set(known) | set(recorded), key=_natural)
+    if not recorded:
+        print(f"No exercise checked yet: run a lesson's check cells (progress goes to {where}).")
+        return
+    print(f"Your progress (recorded in {where}):")
+    for lesson in sorted({i[:2] for i in ids}):
+        mine = [i for i in ids if i[:2] == lesson]
+        marks = "  ".join(f"{i[3:]} {_MARKS.get(recorded.get(i, {}).get('status'), '·')}" for i in mine)
+        passed = sum(recorded.get(i, {}).get("status") == "passed" for i in mine)
+        print(f"  lesson {lesson}: {marks}   {passed} of {len(mine)} pass")
+    print(f"{OK} passes   {BAD} does not pass yet   {TODO} not attempted   · not checked yet")

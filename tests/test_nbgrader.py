@@ -3,7 +3,8 @@
 For one numpy lesson (03) and one Keras lesson (05), in a temporary nbgrader course with its SQLite
 gradebook: ``make release``'s code builds ``source/`` and ``release/``; then ``nbgrader autograde`` scores
 (a) the complete solutions: full points, (b) the untouched released notebook: 0 points and no crash,
-(c) a copy with exactly one exercise solved: exactly that exercise's points.
+(c) a copy with exactly one exercise solved: exactly that exercise's points. A tiny course of its own shows
+that hidden tests decide the score but stay out of ``generate_feedback``'s HTML.
 
 nbgrader is an instructor tool (``requirements-instructor.txt``); without it these tests are skipped.
 """
@@ -102,3 +103,77 @@ def test_autograde_full_zero_and_exactly_one_exercise(course, stem):
                     if c["metadata"].get("nbgrader", {}).get("grade_id") == f"{one}-check")
     assert score == expected, f"solving only {one} scored {score} (expected {expected}): {per_cell}"
     assert per_cell[f"{one}-check"] == expected
+
+
+# ----------------------------------------------------------------------------------------------------------
+# hidden tests stay out of the feedback
+# ----------------------------------------------------------------------------------------------------------
+
+HIDDEN_LINE = 'check("00.demo", answer)  # the hidden test'
+
+
+def _demo_assignment():
+    """One exercise whose test cell has a visible test and a hidden one (a registry check)."""
+    def cell(kind, source):
+        return {"cell_type": kind, "metadata": {}, "source": source,
+                **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+
+    return {"cells": [
+        cell("markdown", "# Demo\n\n### Exercise 1 — Parameters\n\nHow many parameters has Conv2D(6, 5) on 3 channels?"),
+        cell("code", "### BEGIN SOLUTION\nanswer = 6 * 76\n### END SOLUTION"),
+        cell("code", "from helpers.checks import check\n\nassert isinstance(answer, int), 'a whole number'\n"
+                     f"### BEGIN HIDDEN TESTS\n{HIDDEN_LINE}\n### END HIDDEN TESTS"),
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _nbgrader(course, *args):
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+                          env=ENV, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+
+
+@pytest.mark.timeout(600)
+def test_feedback_leaves_hidden_tests_out(tmp_path):
+    """nbgrader 0.9.6's feedback shows hidden tests (issue #917); the course's config clears them."""
+    course = tmp_path / "course"
+    (course / "source" / "demo").mkdir(parents=True)
+    config = nbtools.nbgrader_config(course)
+    (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    source = nbtools.add_grading_metadata(nbtools.normalize(_demo_assignment()))
+    assert source["cells"][2]["metadata"]["nbgrader"]["grade"], "the check cell is an autograded test cell"
+    (course / "source" / "demo" / "demo.ipynb").write_text(nbtools._dump(nbtools._add_ids(source)), encoding="utf-8")
+    _nbgrader(course, "generate_assignment", "demo", "--force")
+    released = json.loads((course / "release" / "demo" / "demo.ipynb").read_text(encoding="utf-8"))
+    assert "00.demo" not in json.dumps(released), "the released notebook hides the hidden test"
+    assert "00.demo" not in json.dumps(nbtools.student_edition(source, "demo", release=True)), \
+        "so does the course's own student edition, which release() writes over nbgrader's"
+
+    # two students: one right (the hidden test passes), one wrong (it fails with a traceback)
+    for student, value in (("right", "6 * 76"), ("wrong", "6 * 75")):
+        nb = copy.deepcopy(released)
+        nb["cells"][1]["source"] = f"answer = {value}"
+        folder = course / "submitted" / student / "demo"
+        folder.mkdir(parents=True)
+        (folder / "demo.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    _nbgrader(course, "autograde", "demo", "--force")  # every submission, in one run
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {s: gb.find_submission("demo", s).score for s in ("right", "wrong")}
+    assert scores == {"right": 1, "wrong": 0}, f"the hidden test decides the score: {scores}"
+
+    def feedback():
+        _nbgrader(course, "generate_feedback", "demo", "--force")
+        return {s: (course / "feedback" / s / "demo" / "demo.html").read_text(encoding="utf-8")
+                for s in ("right", "wrong")}
+
+    for student, html in feedback().items():
+        for hidden in ("00.demo", "the hidden test", "HIDDEN TESTS"):
+            assert hidden not in html, f"{student}'s feedback shows {hidden!r}"
+        assert "a whole number" in html, "the visible test is still shown"
+    assert "too low" in html and "AssertionError: this self-check did not pass" in html, \
+        "the wrong answer's feedback keeps the check's verdict and the error's last line"
+
+    # the same course without the fix: nbgrader's default feedback shows the hidden test (the test can fail)
+    (course / "nbgrader_config.py").write_text(config.split("\n# nbgrader 0.9.6 shows")[0] + "\n", encoding="utf-8")
+    assert all("the hidden test" in html for html in feedback().values())

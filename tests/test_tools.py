@@ -226,3 +226,115 @@ def test_make_lab_lets_large_photo_uploads_reach_the_kernel():
     shown = subprocess.run([sys.executable, "-m", "jupyter", "server", "--show-config"], capture_output=True,
                            text=True, timeout=120)
     assert f"'websocket_max_message_size': {limit}" in shown.stdout, shown.stdout[-2000:] + shown.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# exercises checked by id (helpers/exercises/): validation of ids, answers kept out of the student edition
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _solutions():
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "solutions").glob("*.ipynb"))}
+
+
+def _migrated_03():
+    """Lesson 03 as it will look once migrated (in memory), with its registry entries."""
+    from helpers.exercises import Custom, Function, Prediction, Value
+
+    nb = json.loads((ROOT / "solutions" / "03_stride_and_padding.ipynb").read_text(encoding="utf-8"))
+    calls = {"ex1": 'check("03.ex1", output_size);', "ex2": 'check("03.ex2", same_padding);',
+             "ex3": 'check("03.ex3", keep_size_padding);', "ex4": 'check("03.ex4", final_size);'}
+    for ex in nbtools.exercises(nb):
+        if ex["kind"] == "exercise":
+            nb["cells"][ex["check"]]["source"] = calls[ex["grade_id"]]
+        else:
+            check = nb["cells"].index(nbtools._next_code(nb["cells"], ex["index"]))
+            nb["cells"][check]["source"] = f'check("03.{ex["grade_id"]}", my_guess, actual=0);'
+    registry = {f"03.pred{k}": Prediction("size") for k in range(1, 7)}
+    registry |= {"03.ex1": Custom("check_output_size"),
+                "03.ex2": Function(lambda n, f, s: (n, f), [(5, 3, 1)]),
+                "03.ex3": Function(lambda f: (f - 1) // 2, [(3,)]),
+                "03.ex4": Value(27, name="final size")}
+    return nb, registry
+
+
+def test_exercise_ids_pass_on_today_s_lessons_none_of_which_is_migrated_yet():
+    solutions = _solutions()
+    assert nbtools.validate_exercise_ids(solutions) == []
+    for stem, nb in solutions.items():
+        assert nbtools.student_answer_leaks(nb, stem) == [], stem
+    assert subprocess.run([sys.executable, str(ROOT / "tools" / "notebooks.py"), "check", "03"],
+                          capture_output=True, text=True, timeout=300).stdout == ""
+
+
+def test_exercise_ids_of_a_migrated_lesson_must_exist_belong_to_it_and_all_be_used():
+    nb, registry = _migrated_03()
+    stem = "03_stride_and_padding"
+    assert nbtools.migrated(nb)
+    assert nbtools.validate_exercise_ids({stem: nb}, registry) == []
+    assert nbtools.student_answer_leaks(nb, stem, registry) == []
+
+    broken = copy.deepcopy(nb)
+    check_cells = [ex["check"] for ex in nbtools.exercises(nb) if ex["kind"] == "exercise"]
+    broken["cells"][check_cells[0]]["source"] = 'check("04.ex1", output_size);'
+    broken["cells"][check_cells[1]]["source"] = 'check("03.ex9", same_padding);'
+    broken["cells"][5]["source"] += '\nreveal("03.ex4")'
+    problems = nbtools.validate_exercise_ids({stem: broken}, dict(registry, **{"99.ex1": registry["03.ex4"]}))
+    assert problems == [
+        f"solutions/{stem}.ipynb cell 5: reveal('03.ex4') in a lesson cell prints the answer on Run All",
+        f"solutions/{stem}.ipynb cell {check_cells[0]}: check('04.ex1') is not an exercise id of lesson 03 ('03.exK')",
+        f"solutions/{stem}.ipynb cell {check_cells[1]}: check('03.ex9') is not in helpers/exercises/lesson03.py",
+        f"helpers/exercises/lesson03.py: '03.ex1' is checked by no cell of solutions/{stem}.ipynb (an orphan)",
+        f"helpers/exercises/lesson03.py: '03.ex2' is checked by no cell of solutions/{stem}.ipynb (an orphan)",
+        "helpers/exercises/lesson99.py: '99.ex1' belongs to no lesson of COURSE",
+    ]
+
+
+def test_a_migrated_lesson_s_student_check_cells_hold_no_answer():
+    nb, registry = _migrated_03()
+    stem = "03_stride_and_padding"
+    ex4 = next(ex["check"] for ex in nbtools.exercises(nb) if ex["grade_id"] == "ex4")
+    ex3 = next(ex["check"] for ex in nbtools.exercises(nb) if ex["grade_id"] == "ex3")
+    nb["cells"][ex4]["source"] = 'check("03.ex4", final_size)\nassert final_size != 27'
+    nb["cells"][ex3]["source"] = 'check("03.ex3", keep_size_padding)\nprint([(f - 1) // 2 for f in (3, 5)])'
+    assert nbtools.student_answer_leaks(nb, stem, registry) == [
+        f"notebooks/{stem}.ipynb cell {ex3}: 03.ex3: the code of its reference function is in the cell",
+        f"notebooks/{stem}.ipynb cell {ex4}: 03.ex4: the literal 27 is its answer",
+    ]
+    nb["cells"][ex4]["source"] = 'check("03.ex4", final_size)\ncheck_value(final_size, 3 * 9)'
+    assert nbtools.student_answer_leaks(nb, stem, registry)[-1] == (
+        f"notebooks/{stem}.ipynb cell {ex4}: calls check_value with its answer; use check(\"03.exK\", ...) "
+        f"or check(\"03.predK\", ...)")
+
+
+def test_registry_checks_are_shown_hidden_tests_are_not_and_predictions_are_recognised():
+    nb = nbtools.normalize(_nb([
+        _md("**Predict.** How wide?"),
+        _code("### BEGIN SOLUTION\nmy_guess = 28\n### END SOLUTION"),
+        _code('width = 32 - 5 + 1\ncheck("00.demo-prediction", my_guess, actual=width);'),
+        _md("### Exercise 1 — Parameters\n\nCount them."),
+        _code("### BEGIN SOLUTION\nparams = 456\n### END SOLUTION"),
+        _code('check("00.demo", params)\n### BEGIN HIDDEN TESTS\ncheck("00.demo", params + 0)\n### END HIDDEN TESTS'),
+    ]))
+    kinds = [(ex["kind"], ex["grade_id"]) for ex in nbtools.exercises(nb)]
+    assert kinds == [("prediction", "pred1"), ("exercise", "ex1")]
+    for release in (False, True):
+        student = nbtools.student_edition(nb, "03_stride_and_padding", release=release)
+        text = json.dumps(student)
+        assert "HIDDEN" not in text and "params + 0" not in text
+        assert 'check(\\"00.demo\\", params)' in text
+        assert not [c for c in student["cells"] if c["metadata"].get("jupyter", {}).get("source_hidden")], \
+            "a check by id holds no answer: nothing to collapse"
+    with pytest.raises(ValueError, match="unbalanced hidden tests"):
+        nbtools.strip_hidden_tests("### BEGIN HIDDEN TESTS\nx")
+
+
+def test_the_course_s_nbgrader_config_clears_hidden_tests_from_feedback():
+    config = nbtools.nbgrader_config(Path("/tmp/course"))
+    namespace = {"get_config": lambda: __import__("traitlets.config").config.Config()}
+    pytest.importorskip("nbgrader")
+    exec(compile(config, "nbgrader_config.py", "exec"), namespace)  # noqa: S102 - the file nbgrader will run
+    c = namespace["c"]
+    names = [pp.__name__ for pp in c.GenerateFeedback.preprocessors]
+    assert names == ["GetGrades", "ClearHiddenTestsAndTracebacks", "CSSHTMLHeaderPreprocessor"]
+    assert c.CourseDirectory.root == "/tmp/course"

@@ -24,6 +24,9 @@ region inside a function becomes ``raise NotImplementedError()``; a top-level re
 ``name = ...  # YOUR ANSWER HERE`` for each name it binds (``None  # YOUR PREDICTION HERE`` before a
 ``check_prediction``). Outputs of solution, check and ``reveal``-tagged cells are cleared, and the source of a
 check that holds an answer (a graded check, a prediction's check) is collapsed until the student opens it.
+A lesson *migrated* to the exercise registry calls ``check("NN.exK", answer)`` (``helpers/exercises/``):
+its check cells hold no answer and stay open; ``check`` validates its ids and that no answer is left in them.
+Hidden tests (``### BEGIN HIDDEN TESTS``) are removed from the student edition and from nbgrader's feedback.
 """
 
 from __future__ import annotations
@@ -201,7 +204,10 @@ def normalize(nb: dict) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-CHECK_CALL = re.compile(r"\bcheck_\w+\(")
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+CHECK_CALL = re.compile(r"\bcheck(?:_\w+)?\(")
+#: ``check("03.ex2", ...)`` / ``reveal("03.ex2")``: an exercise of the registry in helpers/exercises/
+REGISTRY_CALL = re.compile(r"""\b(?P<fn>check|reveal)\(\s*(?P<q>['"])(?P<id>[^'"\n]*)(?P=q)""")
 EXERCISE_HEADING = re.compile(r"^###\s+Exercise\s+(\d+)", re.M)
 
 
@@ -219,6 +225,29 @@ def is_solution(cell: dict) -> bool:
 
 def is_check(cell: dict) -> bool:
     return cell["cell_type"] == "code" and bool(CHECK_CALL.search(_src(cell))) and not is_solution(cell)
+
+
+def _exercises_module():
+    """helpers.exercises of this repository (tools run from any directory)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import helpers.exercises
+
+    return helpers.exercises
+
+
+def _is_prediction_check(source: str) -> bool:
+    """A prediction's check: ``check_prediction(...)`` or ``check(id, ...)`` of a registered Prediction."""
+    if "check_prediction(" in source:
+        return True
+    for m in REGISTRY_CALL.finditer(source):
+        if m["fn"] != "check":
+            continue
+        try:
+            return type(_exercises_module().lookup(m["id"])).__name__ == "Prediction"
+        except (TypeError, ValueError):
+            return ".pred" in m["id"]
+    return False
 
 
 def _next_code(cells: list[dict], i: int) -> dict | None:
@@ -250,11 +279,11 @@ def exercises(nb: dict) -> list[dict]:
         nxt = _next_code(cells, i)
         check_i = cells.index(nxt) if nxt is not None and is_check(nxt) else None
         guesses = _region_names(_src(cell))
-        if guesses and all(name.startswith(("my_guess", "guess")) for name in guesses) and not (
-                check_i is not None and "check_prediction(" in _src(nxt)):
+        predicted = check_i is not None and _is_prediction_check(_src(nxt))
+        if guesses and all(name.startswith(("my_guess", "guess")) for name in guesses) and not predicted:
             raise ValueError(f"cell {i}: a prediction ({', '.join(guesses)}) must be followed directly by the cell "
                              f"that calls check_prediction")
-        if check_i is not None and "check_prediction(" in _src(nxt):
+        if predicted:
             preds += 1
             found.append({"index": i, "kind": "prediction", "grade_id": f"pred{preds}", "check": None,
                           "task": None, "number": None, "points": 0})
@@ -397,6 +426,32 @@ def stub_source(source: str, prediction: bool = False) -> str:
     return "\n".join(out)
 
 
+def strip_hidden_tests(source: str) -> str:
+    """Remove nbgrader's hidden test regions (the marker lines included), as its ClearHiddenTests does.
+
+    Examples
+    --------
+    >>> print(strip_hidden_tests("check(x)\\n### BEGIN HIDDEN TESTS\\nassert x == 3\\n### END HIDDEN TESTS"))
+    check(x)
+    """
+    out, hidden = [], False
+    for line in source.split("\n"):
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    if hidden:
+        raise ValueError(f"unbalanced hidden tests: {HIDDEN_BEGIN!r} without {HIDDEN_END!r} in\n{source[:200]}")
+    return "\n".join(out)
+
+
+def _holds_answers(source: str) -> bool:
+    """A check cell that still passes its answers to check_* itself (not only ``check("NN.exK", ...)``)."""
+    return bool(re.search(r"\bcheck_\w+\(", source)) or not REGISTRY_CALL.search(source)
+
+
 def _anchor(heading_line: str) -> str:
     """JupyterLab's anchor for a markdown heading: its text with spaces replaced by '-'."""
     text = re.sub(r"^#+\s*", "", heading_line.strip())
@@ -427,9 +482,11 @@ def student_edition(nb: dict, stem: str, release: bool = False) -> dict:
         if cell["cell_type"] != "code":
             continue
         hide = i in roles or is_check(cell) or i in prediction_checks or "reveal" in _tags(cell)
-        if i in prediction_checks or i in graded_checks:
+        if (i in prediction_checks or i in graded_checks) and _holds_answers(_src(cell)):
             # the check's source holds the answer (expected values, explanations): collapsed until clicked
             cell["metadata"].setdefault("jupyter", {})["source_hidden"] = True
+        if HIDDEN_BEGIN in _src(cell):
+            cell["source"] = strip_hidden_tests(_src(cell))
         if i in roles:
             cell["source"] = stub_source(_src(cell), prediction=roles[i]["kind"] == "prediction")
         if hide:
@@ -454,6 +511,118 @@ def student_edition(nb: dict, stem: str, release: bool = False) -> dict:
         nb["cells"] = new
     nb["metadata"]["course"] = {"edition": "student", "source": f"solutions/{stem}.ipynb"}
     return nb
+
+
+# ---------------------------------------------------------------------------------------------------------
+# exercises in the registry (helpers/exercises/): ids used by the lessons, answers kept out of notebooks/
+# ---------------------------------------------------------------------------------------------------------
+
+
+def registry_calls(nb: dict) -> list[tuple[int, str, str]]:
+    """``(cell index, "check" or "reveal", exercise id)`` for every registry call in the code cells.
+
+    Examples
+    --------
+    >>> registry_calls({"cells": [{"cell_type": "code", "source": 'check("09.ex5", good_sizes);'}]})
+    [(0, 'check', '09.ex5')]
+    """
+    return [(i, m["fn"], m["id"]) for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+            for m in REGISTRY_CALL.finditer(_src(cell))]
+
+
+def migrated(nb: dict) -> bool:
+    """True once a lesson checks its exercises by id (``check("NN.exK", ...)``); lessons migrate one by one."""
+    return any(fn == "check" for _, fn, _ in registry_calls(nb))
+
+
+def validate_exercise_ids(notebooks: dict[str, dict], registry: dict | None = None) -> list[str]:
+    """Problems with the exercise ids of the migrated lessons (empty: all is well).
+
+    For each lesson that uses ``check("NN.exK", ...)``: every id it checks exists in the registry and belongs
+    to that lesson; no entry of that lesson (but its ``NN.demo...`` ones) is left unused; no lesson cell calls
+    ``reveal`` (Run All would print the answers). Entries of a lesson that is not in ``COURSE`` are orphans.
+
+    Parameters
+    ----------
+    notebooks : dict
+        Stem (``"03_stride_and_padding"``) -> solutions notebook.
+    registry : dict, optional
+        Exercise id -> entry; default ``helpers.exercises.registry()``.
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "code", "source": 'check("00.ex1", n_inputs)'}]}
+    >>> validate_exercise_ids({"00_start_here": nb}, registry={})
+    ["solutions/00_start_here.ipynb cell 0: check('00.ex1') is not in helpers/exercises/lesson00.py"]
+    """
+    module = _exercises_module()
+    registry = module.registry() if registry is None else registry
+    problems = []
+    for stem, nb in notebooks.items():
+        if not migrated(nb):
+            continue
+        lesson, used = stem[:2], set()
+        for i, fn, eid in registry_calls(nb):
+            where = f"solutions/{stem}.ipynb cell {i}"
+            if fn == "reveal":
+                problems.append(f"{where}: reveal({eid!r}) in a lesson cell prints the answer on Run All")
+            elif not module.ID_PATTERN.match(eid) or eid[:2] != lesson:
+                problems.append(f"{where}: check({eid!r}) is not an exercise id of lesson {lesson} ('{lesson}.exK')")
+            elif eid not in registry:
+                problems.append(f"{where}: check({eid!r}) is not in helpers/exercises/lesson{lesson}.py")
+            used.add(eid)
+        for eid in registry:
+            if eid[:2] == lesson and eid not in used and ".demo" not in eid:
+                problems.append(f"helpers/exercises/lesson{lesson}.py: {eid!r} is checked by no cell of "
+                                f"solutions/{stem}.ipynb (an orphan)")
+    lessons = {name[:2] for name, _, _ in COURSE}
+    problems += [f"helpers/exercises/lesson{eid[:2]}.py: {eid!r} belongs to no lesson of COURSE"
+                 for eid in registry if eid[:2] not in lessons]
+    return problems
+
+
+def student_answer_leaks(nb: dict, stem: str, registry: dict | None = None) -> list[str]:
+    """Check cells of a migrated lesson's student edition that still give an answer away (empty: none).
+
+    A check cell must call ``check("NN.exK", ...)`` only: a ``check_*`` call, a literal equal to a registered
+    answer of the lesson or the code of a registered reference function is reported. Lessons that are not
+    migrated yet are skipped (their collapsed checks still hold answers).
+
+    Parameters
+    ----------
+    nb : dict
+        The solutions notebook (generated, normalised).
+    stem : str
+        Its file name without ``.ipynb``.
+    registry : dict, optional
+        Exercise id -> entry; default ``helpers.exercises.registry()``.
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "### BEGIN SOLUTION\\nx = 456\\n### END SOLUTION"},
+    ...                 {"cell_type": "code", "metadata": {}, "source": 'check("00.demo", x)'}], "metadata": {}}
+    >>> student_answer_leaks(nb, "00_start_here")
+    []
+    """
+    if not migrated(nb):
+        return []
+    module = _exercises_module()
+    registry = module.registry() if registry is None else registry
+    entries = {k: v for k, v in registry.items() if k[:2] == stem[:2]}
+    student = student_edition(nb, stem, release=True)  # cell for cell the same as the source
+    checks = {ex["check"] for ex in exercises(nb) if ex["kind"] == "exercise" and ex["check"] is not None}
+    checks |= {nb["cells"].index(_next_code(nb["cells"], ex["index"])) for ex in exercises(nb)
+               if ex["kind"] == "prediction"}
+    problems = []
+    for i in sorted(checks):
+        source = _src(student["cells"][i])
+        where = f"notebooks/{stem}.ipynb cell {i}"
+        direct = sorted(set(re.findall(r"\b(check_\w+)\(", source)))
+        if direct:
+            problems.append(f"{where}: calls {', '.join(direct)} with its answer; use check(\"{stem[:2]}.exK\", ...) "
+                            f"or check(\"{stem[:2]}.predK\", ...)")
+        problems += [f"{where}: {leak}" for leak in module.answer_leaks(source, entries)]
+    return problems
 
 
 def _cells_hash(nb: dict) -> str:
@@ -538,6 +707,7 @@ def process(path: Path, execute: bool = False, timeout: int = 600, force: bool =
         from nbclient import NotebookClient
 
         node = nbformat.from_dict(_add_ids(nb))
+        os.environ.setdefault("CNN_COURSE_PROGRESS", "off")  # the kernel records no student progress here
         start = time.perf_counter()
         NotebookClient(node, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -548,6 +718,42 @@ def process(path: Path, execute: bool = False, timeout: int = 600, force: bool =
     return seconds, write_student(json.loads(text), path.stem, force=force)
 
 
+def nbgrader_config(directory: Path) -> str:
+    """The course's ``nbgrader_config.py``.
+
+    nbgrader runs hidden tests (``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``) when it autogrades,
+    but its feedback (``GenerateFeedback.preprocessors`` = ``[GetGrades, CSSHTMLHeaderPreprocessor]`` in
+    nbgrader 0.9.6, ``nbgrader/converters/generate_feedback.py``) shows the autograded notebook as it ran,
+    hidden tests included (nbgrader issue #917). The course adds ``ClearHiddenTests`` to that list, and trims
+    the traceback of a failed hidden test (IPython quotes the failing lines of the cell) to its last line.
+
+    Examples
+    --------
+    >>> "ClearHiddenTests" in nbgrader_config(Path("/tmp/course"))
+    True
+    """
+    return (
+        "from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor\n"
+        "from nbgrader.preprocessors import ClearHiddenTests, GetGrades\n\n"
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(directory)!r}\n"
+        "c.CourseDirectory.course_id = 'cnn-course'\n"
+        "c.ClearSolutions.enforce_metadata = True\n"
+        "c.Execute.timeout = 300\n\n\n"
+        "class ClearHiddenTestsAndTracebacks(ClearHiddenTests):\n"
+        "    \"\"\"Feedback without hidden tests: their lines, and the traceback lines that quote them.\"\"\"\n\n"
+        "    def preprocess_cell(self, cell, resources, index):\n"
+        "        hidden = cell.cell_type == 'code' and self.begin_test_delimeter in cell.source\n"
+        "        cell, resources = super().preprocess_cell(cell, resources, index)\n"
+        "        for output in cell.get('outputs', []) if hidden else []:\n"
+        "            if output.get('output_type') == 'error':\n"
+        "                output['traceback'] = [f\"{output.get('ename')}: {output.get('evalue')}\"]\n"
+        "        return cell, resources\n\n\n"
+        "# nbgrader 0.9.6 shows hidden tests in feedback (issue #917): clear them after reading the grades\n"
+        "c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTestsAndTracebacks, CSSHTMLHeaderPreprocessor]\n"
+    )
+
+
 def release(directory: Path, stems: list[str]) -> int:
     """Build an nbgrader course folder: ``source/`` from solutions/, then ``generate_assignment``.
 
@@ -556,12 +762,7 @@ def release(directory: Path, stems: list[str]) -> int:
     """
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "nbgrader_config.py").write_text(
-        "c = get_config()  # noqa: F821\n"
-        f"c.CourseDirectory.root = {str(directory)!r}\n"
-        "c.CourseDirectory.course_id = 'cnn-course'\n"
-        "c.ClearSolutions.enforce_metadata = True\n"
-        "c.Execute.timeout = 300\n", encoding="utf-8")
+    (directory / "nbgrader_config.py").write_text(nbgrader_config(directory), encoding="utf-8")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     for stem in stems:
         source = directory / "source" / stem
@@ -620,10 +821,12 @@ def main(argv: list[str] | None = None) -> int:
         return release(Path(args.notebooks[0]), [p.stem for p in _paths(args.notebooks[1:])])
     paths = _paths(args.notebooks)
     if args.command == "check":
-        stale = []
+        stale, leaks, solutions = [], [], {}
         for p in paths:
             text = p.read_text(encoding="utf-8")
             expected = solution_text(_load(p), p.stem)
+            solutions[p.stem] = json.loads(expected)
+            leaks += student_answer_leaks(solutions[p.stem], p.stem)
             if expected != text:
                 stale.append(f"solutions/{p.name}: not normalised or generated cells out of date")
             student = STUDENT / p.name
@@ -632,7 +835,10 @@ def main(argv: list[str] | None = None) -> int:
                 stale.append(f"notebooks/{p.name}: not the student edition of solutions/{p.name}")
         for line in stale:
             print(f"{line}; run `make notebooks-normalize` (or `make notebooks`)")
-        return 1 if stale else 0
+        problems = leaks + validate_exercise_ids(solutions)
+        for line in problems:
+            print(line)
+        return 1 if stale or problems else 0
     kept = []
     for p in paths:
         seconds, student = process(p, execute=args.command == "execute", force=args.force)
