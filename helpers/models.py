@@ -611,7 +611,8 @@ def googlenet(input_shape=(224, 224, 3), classes=1000):
     Returns
     -------
     keras.Model
-        6,998,552 parameters at the defaults (the paper quotes about 6.8 million).
+        6,998,552 parameters at the defaults. The paper's text gives no total (it says 12 times fewer
+        parameters than AlexNet); the parameter column of its Table 1 sums to about 6.8 million.
 
     Examples
     --------
@@ -1317,7 +1318,10 @@ def augmentation_layers(translation=0.1, rotation=0.05, zoom=0.1, contrast=0.0, 
         Largest zoom in or out as a fraction of the size (``RandomZoom``), 0 <= zoom < 1.
     contrast : float
         Largest contrast change (``RandomContrast``): each image's deviations from its mean are scaled by a
-        factor between ``1 - contrast`` and ``1 + contrast``, then clipped to ``value_range``; 0 to 1.
+        factor drawn uniformly between ``1 - contrast`` and ``1 + contrast`` (lower and higher contrast), then
+        clipped to ``value_range``; 0 to 1. The layer is built with ``factor=(contrast, contrast)``: Keras 3's
+        ``RandomContrast`` given a single number ``f`` draws from ``[1, 1 + f]`` only, so it never lowers
+        the contrast.
     flip : {None, "horizontal", "vertical", "horizontal_and_vertical"}
         Random mirror images (``RandomFlip``); None for none (right for digits and text).
     fill_mode : {"reflect", "constant", "wrap", "nearest"}
@@ -1383,7 +1387,8 @@ def augmentation_layers(translation=0.1, rotation=0.05, zoom=0.1, contrast=0.0, 
     if zoom:
         stack.append(layers.RandomZoom(zoom, zoom, seed=seeded(3), name="zoom", **geometry))
     if contrast:
-        stack.append(layers.RandomContrast(contrast, value_range=tuple(float(v) for v in value_range),
+        # a pair, not a number: RandomContrast(f) draws its factor from [1, 1 + f] only (Keras 3.15)
+        stack.append(layers.RandomContrast((contrast, contrast), value_range=tuple(float(v) for v in value_range),
                                            seed=seeded(4), name="contrast"))
     if not stack:  # every factor 0: no augmentation, but still a model that can be called
         stack.append(layers.Identity(name="no_augmentation"))

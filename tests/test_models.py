@@ -640,6 +640,19 @@ def test_augmentation_layers_flip_mirrors_and_contrast_clips_to_value_range():
     assert y.min() >= 0 and y.max() <= 1
 
 
+def test_augmentation_layers_contrast_goes_both_ways_up_to_its_factor():
+    # Keras 3's RandomContrast(f) alone draws its factor from [1, 1 + f] (never fainter); the block must draw
+    # from [1 - f, 1 + f]. With no clipping the factor is the ratio of standard deviations.
+    x = 0.3 + 0.4 * np.random.default_rng(1).random((1, 12, 12, 1)).astype("float32")   # in [0.3, 0.7]
+    augment = models.augmentation_layers(translation=0, rotation=0, zoom=0, contrast=0.5, seed=0)
+    out = keras.ops.convert_to_numpy(augment(np.repeat(x, 64, axis=0), training=True))
+    factor = out.std(axis=(1, 2, 3)) / x.std()
+    assert (factor < 0.9).any(), "some copies must have lower contrast than the original"
+    assert (factor > 1.1).any(), "and some higher"
+    assert factor.min() >= 0.5 - 1e-4 and factor.max() <= 1.5 + 1e-4
+    assert np.allclose(out.mean(axis=(1, 2, 3)), x.mean(), atol=1e-5)   # the mean is kept
+
+
 def test_augmentation_layers_seed_makes_draws_repeatable():
     x = _digit_like()
     a = keras.ops.convert_to_numpy(models.augmentation_layers(seed=5, fill_mode="constant")(x, training=True))
