@@ -75,6 +75,7 @@ __all__ = [
     "predict_with_maps",
     "layer_gradient_norms",
     "train",
+    "train_seeds",
     "EXPLANATION_METHODS",
     "conv_layer_names",
     "input_gradient",
@@ -1670,6 +1671,13 @@ def train(model, data, epochs, batch_size=64, lr=1e-3, seed=0, verbose=0):
     (['accuracy', 'loss'], 2)
     """
     _require_model(model)
+    epochs, batch_size, lr, seed = _check_training_arguments(data, epochs, batch_size, lr, seed)
+    keras.utils.set_random_seed(seed)
+    _compile_for_training(model, lr)
+    return _fit(model, data, epochs, batch_size, seed, verbose)
+
+
+def _check_training_arguments(data, epochs, batch_size, lr, seed):
     epochs = require_positive_int("epochs", epochs)
     batch_size = require_positive_int("batch_size", batch_size)
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)) or not lr > 0:
@@ -1679,12 +1687,19 @@ def train(model, data, epochs, batch_size=64, lr=1e-3, seed=0, verbose=0):
     for attr in ("x_train", "y_train"):
         if getattr(data, attr, None) is None:
             raise TypeError(f"data must have x_train and y_train arrays (e.g. a helpers.data.Split), missing {attr}")
-    keras.utils.set_random_seed(int(seed))
+    return epochs, batch_size, float(lr), int(seed)
+
+
+def _compile_for_training(model, lr):
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=float(lr)),
+        optimizer=keras.optimizers.Adam(learning_rate=lr),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+
+
+def _fit(model, data, epochs, batch_size, seed, verbose):
+    keras.utils.set_random_seed(seed)
     x_val, y_val = getattr(data, "x_val", None), getattr(data, "y_val", None)
     validation = (x_val, y_val) if x_val is not None and y_val is not None and len(x_val) else None
     return model.fit(
@@ -1696,6 +1711,68 @@ def train(model, data, epochs, batch_size=64, lr=1e-3, seed=0, verbose=0):
         shuffle=True,
         verbose=verbose,
     )
+
+
+def train_seeds(build, data, seeds, epochs, batch_size=64, lr=1e-3, verbose=0):
+    """Train a freshly built network once per seed, as :func:`train` would, but trace Keras's training step once.
+
+    For every seed the result is that of ``keras.utils.set_random_seed(seed); train(build(), data, epochs,
+    batch_size, lr, seed)``: the same initial weights, the same shuffling, a fresh Adam. Only the first model is
+    compiled; for the later seeds a newly built model gives its initial weights to it and the optimizer is
+    reset. Keras then re-uses its traced training step, which for a deep network costs more time than a short
+    training run itself.
+
+    Parameters
+    ----------
+    build : callable
+        ``build()`` returns a new, uncompiled ``keras.Model`` (the same architecture at every call).
+    data : Split
+        As in :func:`train`.
+    seeds : sequence of int
+        One run per seed (whole numbers >= 0), seeding the initial weights and the shuffling.
+    epochs, batch_size, lr, verbose
+        As in :func:`train`.
+
+    Returns
+    -------
+    list of keras.callbacks.History
+        One per seed, in the order of ``seeds``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> data = SimpleNamespace(x_train=np.zeros((8, 32, 32, 1)), y_train=np.zeros(8, int), x_val=None, y_val=None)
+    >>> histories = train_seeds(lenet5, data, seeds=(0, 1), epochs=2)
+    >>> len(histories), len(histories[1].history["loss"])
+    (2, 2)
+    """
+    if not callable(build) or isinstance(build, keras.Model):
+        raise TypeError(f"build must be a function that returns a new keras.Model, got {type(build).__name__}")
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a sequence of whole numbers, got {type(seeds).__name__}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    checked = [_check_training_arguments(data, epochs, batch_size, lr, seed) for seed in seeds]
+    epochs, batch_size, lr = checked[0][:3]
+    model, start, histories = None, None, []
+    for *_, seed in checked:
+        keras.utils.set_random_seed(seed)
+        fresh = build()
+        _require_model(fresh)
+        if model is None:
+            model = fresh
+            _compile_for_training(model, lr)
+            model.optimizer.build(model.trainable_variables)
+            start = [variable.numpy() for variable in model.optimizer.variables]
+        else:
+            if len(fresh.weights) != len(model.weights):
+                raise ValueError("build must return the same architecture at every call")
+            model.set_weights(fresh.get_weights())
+            model.optimizer.set_weights(start)
+            del fresh
+        histories.append(_fit(model, data, epochs, batch_size, seed, verbose))
+    return histories
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -438,6 +438,47 @@ def test_train_is_reproducible_and_learns():
     assert runs[0]["val_accuracy"][-1] >= 0.9
 
 
+def test_train_seeds_equals_one_fresh_train_per_seed():
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 48)
+    x = rng.random((48, 16, 16, 1)).astype(np.float32)
+    x[np.arange(48), :, 0] += y[:, None, None]
+    data = SimpleNamespace(x_train=x, y_train=y, x_val=None, y_val=None)
+
+    def build():
+        return models.plain_cnn((16, 16, 1), 2, depth=6, width=4, batch_norm=True)
+
+    expected = []
+    for seed in (3, 0, 3):
+        keras.utils.set_random_seed(seed)
+        expected.append(models.train(build(), data, epochs=3, batch_size=16, lr=1e-2, seed=seed).history["loss"])
+    got = [h.history["loss"] for h in models.train_seeds(build, data, (3, 0, 3), epochs=3, batch_size=16, lr=1e-2)]
+    # a later seed starts from fresh weights and a fresh optimizer, not from where the previous seed stopped
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    assert not np.allclose(expected[0], expected[1])
+
+
+def test_train_seeds_rejects_bad_arguments():
+    from types import SimpleNamespace
+
+    data = SimpleNamespace(x_train=np.zeros((4, 32, 32, 1)), y_train=np.zeros(4, int))
+    with pytest.raises(TypeError, match="build"):
+        models.train_seeds(models.lenet5(), data, (0,), epochs=1)
+    with pytest.raises(ValueError, match="seeds"):
+        models.train_seeds(models.lenet5, data, (), epochs=1)
+    with pytest.raises(TypeError, match="seeds"):
+        models.train_seeds(models.lenet5, data, 3, epochs=1)
+    with pytest.raises(ValueError, match="seed must"):
+        models.train_seeds(models.lenet5, data, (0, -1), epochs=1)
+    with pytest.raises(ValueError, match="epochs"):
+        models.train_seeds(models.lenet5, data, (0,), epochs=0)
+    with pytest.raises(ValueError, match="same architecture"):
+        sizes = iter((6, 8))
+        models.train_seeds(lambda: models.plain_cnn((32, 32, 1), 2, depth=next(sizes)), data, (0, 1), epochs=1)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Error paths
 # ---------------------------------------------------------------------------------------------------------
