@@ -28,6 +28,7 @@ import inspect
 import textwrap
 
 import matplotlib
+import matplotlib.cm
 import matplotlib.colors
 import matplotlib.ticker
 import numpy as np
@@ -1220,8 +1221,9 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
     share : bool or str, optional
         False: each map is scaled to its own range (every panel looks equally strong). True or ``"method"``:
         the maps of one method share one scale, from 0 to the largest value (symmetric about 0 on the
-        diverging map :data:`SIGNED_CMAP` when some value is negative), with a colour bar per method when
-        ``overlay`` is False. ``"all"``: every map on one scale, one colour bar.
+        diverging map :data:`SIGNED_CMAP` when some value is negative), with a colour bar per method (for an
+        overlay, the bar shows the heat colours from 0 to the largest value; they are blended over the image).
+        ``"all"``: every map on one scale, one colour bar.
 
     Returns
     -------
@@ -1264,10 +1266,10 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
     n_methods = len(methods)
     if transpose:
         nrows, ncols = 1 + n_methods, n
-        fig = _pyplot_figure((size * ncols + (0.9 if share and not overlay else 0.3), size * nrows + 0.3))
+        fig = _pyplot_figure((size * ncols + (0.9 if share else 0.3), size * nrows + 0.3))
     else:
         nrows, ncols = n, 1 + n_methods
-        fig = _pyplot_figure((size * ncols, size * nrows + (0.9 if share and not overlay else 0.2)))
+        fig = _pyplot_figure((size * ncols, size * nrows + (0.9 if share else 0.2)))
     fig.set_layout_engine("constrained")
     grid = np.empty((nrows, ncols), dtype=object)
     for r in range(nrows):
@@ -1276,7 +1278,7 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
             ax.set_xticks([])
             ax.set_yticks([])
     image_axes = grid[0, :] if transpose else grid[:, 0]
-    shown = {name: None for name in methods}
+    shown = {name: None for name in methods}   # what each method's colour bar shows
     for i, im in enumerate(images):
         gray = im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im
         ax = image_axes[i]
@@ -1289,6 +1291,8 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
             if overlay:   # an overlay colours positive values only: a signed scale keeps its upper half
                 lim = lim if lim is None or lim[0] >= 0 else (0.0, lim[1])
                 ax.imshow(overlay_heatmap(gray, heat, cmap="plasma", limits=lim, dim=0.5), interpolation="nearest")
+                if lim is not None:
+                    shown[name] = matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(*lim), cmap="plasma")
             else:
                 signed = lim is not None and lim[0] < 0
                 shown[name] = ax.imshow(heat, cmap=SIGNED_CMAP if signed else VALUE_CMAP, interpolation="nearest",
@@ -1297,7 +1301,7 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
                 ax.set_ylabel(name, fontsize=LABEL_SIZE)
             elif not transpose and i == 0:
                 ax.set_title(name, fontsize=LABEL_SIZE)
-    if share and not overlay:
+    if share:
         if share == "all":
             fig.colorbar(shown[methods[-1]], ax=list(grid[1:, :].ravel() if transpose else grid[:, 1:].ravel()),
                          location="right" if transpose else "bottom", shrink=0.8)

@@ -587,6 +587,20 @@ def test_plot_explanations_share_puts_one_method_on_one_scale():
         plotting.plot_explanations(images, {"m": [weak, weak]}, share="rows")
 
 
+def test_plot_explanations_overlay_with_a_shared_scale_has_a_colour_bar_per_method():
+    # an overlay on a shared scale is compared across panels: its scale must be readable (it had no colour bar)
+    images = [np.zeros((4, 4))] * 2
+    maps = {"m": [0.1 * np.eye(4), 3 * np.eye(4)], "n": [-np.eye(4), 2 * np.eye(4)]}
+    fig = plotting.plot_explanations(images, maps, share=True)
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 2
+    assert [bar.get_ylim() if bar.get_ylim() != (0.0, 1.0) else bar.get_xlim() for bar in bars] == [(0.0, 3.0), (0.0, 2.0)]
+    plt.close(fig)
+    fig = plotting.plot_explanations(images, maps, share=False)       # each panel on its own range: no bar
+    assert not [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    plt.close(fig)
+
+
 def test_overlay_heatmap_shared_limits_and_dimmed_image():
     ink = np.zeros((4, 4))
     ink[:, :2] = 1                                         # white ink on the left, black background

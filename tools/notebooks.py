@@ -460,10 +460,10 @@ def _anchor(heading_line: str) -> str:
 
 
 def _edition_note(stem: str) -> str:
-    return (f"> **Student edition.** Write your answers where a cell says `# YOUR CODE HERE` or "
-            f"`# YOUR ANSWER HERE`, then run the self-check below it. Predictions start as `None`: write your "
-            f"guess before you run the cell that checks it. The worked solutions are in "
-            f"[the complete edition](../solutions/{stem}.ipynb).")
+    return (f"> **Student edition.** Write your code or answer where a cell says `YOUR CODE HERE` or "
+            f"`YOUR ANSWER HERE`, then run the self-check below it, where there is one. Predictions say "
+            f"`YOUR PREDICTION HERE` and start as `None`: write your guess before you run the cell that checks "
+            f"it. The worked solutions are in [the complete edition](../solutions/{stem}.ipynb).")
 
 
 def student_edition(nb: dict, stem: str, release: bool = False) -> dict:
