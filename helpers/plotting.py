@@ -35,7 +35,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
+from matplotlib.patches import FancyArrowPatch, Patch, Polygon, Rectangle
 
 from helpers import _raster, _style, shapes
 from helpers._raster import PixelText  # noqa: F401 - importable from here as before
@@ -105,6 +105,8 @@ def use_course_style(retina=True) -> None:
 HIGHLIGHT = "#ff1f5b"
 #: Second highlight colour (the max-pooling winner, the changed cells).
 HIGHLIGHT_2 = "#00b8f5"
+#: Input pixels and units a receptive field does not use (those it uses are drawn in ``HIGHLIGHT``).
+RF_UNUSED = "#d0d0d0"
 #: Colormap for signed values (kernels, feature maps), always centred on zero.
 SIGNED_CMAP = "PuOr"
 #: Colormap for non-negative values.
@@ -1908,8 +1910,18 @@ class ReceptiveFieldView(View):
     def __init__(self, figure=None, width=10.0, height=4.2):
         super().__init__(width, height, figure)
         fig = self.figure
-        self.mask_panel = self._panel(fig.add_axes([0.01, 0.05, 0.36, 0.80]), cmap=VALUE_CMAP,
-                                    title="input pixels seen", annotate_max=0)
+        # two colours, the tower's (red: used by the unit, grey: not used), named in a legend under the
+        # panel, and white lines between the pixels so they can be counted
+        self.mask_panel = self._panel(fig.add_axes([0.01, 0.16, 0.36, 0.69]),
+                                      cmap=matplotlib.colors.ListedColormap([RF_UNUSED, HIGHLIGHT]),
+                                      title="input pixels seen", annotate_max=0)
+        self.pixel_grid = LineCollection([], colors="white", linewidths=1.0, zorder=3)
+        self.mask_panel.ax.add_collection(self.pixel_grid)
+        self.legend = fig.legend(handles=[Patch(facecolor=colour, edgecolor="#444444", label=label)
+                                          for colour, label in [(HIGHLIGHT, "used by the unit"),
+                                                                (RF_UNUSED, "not used")]],
+                                 loc="lower center", bbox_to_anchor=(0.19, 0.0), ncol=2, frameon=False,
+                                 fontsize=LABEL_SIZE, handlelength=1.0, handletextpad=0.4, columnspacing=1.0)
         self.tower_ax = fig.add_axes([0.47, 0.14, 0.51, 0.71])
         ax = self.tower_ax
         ax.set_axis_off()  # no tick machinery: row names and pixel positions are cheap one-line texts
@@ -1930,14 +1942,17 @@ class ReceptiveFieldView(View):
                              title=f"input pixels seen by unit {tuple(int(u) for u in unit)}: "
                                    f"{int(mask2d.sum())}")
         rows, cols = np.nonzero(mask2d)
-        if rows.size:
+        h, w = mask2d.shape
+        self.pixel_grid.set_segments([[(-0.5, y - 0.5), (w - 0.5, y - 0.5)] for y in range(1, h)]
+                                     + [[(x - 0.5, -0.5), (x - 0.5, h - 0.5)] for x in range(1, w)])
+        if rows.size:   # the span of the receptive field, framed in black (the pixels inside are red)
             self.mask_panel.set_boxes("field", [(rows.min(), cols.min(), rows.max() - rows.min() + 1,
-                                                 cols.max() - cols.min() + 1)], linewidth=2)
+                                                 cols.max() - cols.min() + 1)], color="black", linewidth=2)
         else:
             self.mask_panel.set_boxes("field", [])
         n_layers = len(layer_masks)
         offsets, colours, segs = [], [], []
-        on, off = "#ff1f5b", "#dddddd"
+        on, off = HIGHLIGHT, RF_UNUSED
         for i, (m, pos) in enumerate(zip(layer_masks, layer_positions, strict=True)):
             y = i
             for p, flag in zip(pos, m, strict=True):

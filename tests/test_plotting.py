@@ -154,6 +154,26 @@ def test_receptive_field_labels_sit_on_their_squares_in_a_tight_png(monkeypatch)
     assert all(t.get_fontsize() >= plotting.LABEL_SIZE for t in fig.texts)   # 12 pt at least
 
 
+def test_receptive_field_mask_has_a_legend_two_colours_and_a_pixel_grid():
+    # used pixels in the tower's red, unused ones in grey, named by a legend; white lines between the pixels
+    fig = plotting.plot_receptive_field([(3, 1, 2)] * 2, input_size=11)
+    panel_ax = fig.axes[0]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["used by the unit", "not used"]
+    legend_colours = [matplotlib.colors.to_hex(h.get_facecolor()) for h in fig.legends[0].legend_handles]
+    assert legend_colours == [plotting.HIGHLIGHT, plotting.RF_UNUSED]
+    image = panel_ax.images[0]
+    mask = np.asarray(image.get_array())
+    colours = image.cmap(image.norm(mask))
+    used = np.outer(shapes.receptive_field_mask([(3, 1, 2)] * 2, 11, 1), shapes.receptive_field_mask([(3, 1, 2)] * 2, 11, 1))
+    assert used.sum() == 25 and np.array_equal(mask > 0.5, used)
+    assert {matplotlib.colors.to_hex(c) for c in colours[used]} == {plotting.HIGHLIGHT}
+    assert {matplotlib.colors.to_hex(c) for c in colours[~used]} == {plotting.RF_UNUSED}
+    grid = [c for c in panel_ax.collections if len(c.get_segments()) == 2 * (11 - 1)]
+    assert len(grid) == 1 and matplotlib.colors.to_hex(grid[0].get_colors()[0]) == "#ffffff"
+    png = plotting.figure_to_png(fig)
+    assert Image.open(io.BytesIO(png)).size[0] <= 800     # still fits the page with the legend
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="2 dimensions"):
         plotting.show_grid(np.zeros((2, 2, 2)))
