@@ -802,9 +802,13 @@ def plot_layer_notation(layers, input_shape=(32, 32, 1), per_row=7, save=None):
                                              mutation_scale=12, color="#333333"))
                 ax.text(x + bw + gap / 2, y + bh + 0.08, lab, ha="center", va="bottom", fontsize=LABEL_SIZE - 1)
             else:
-                ax.add_patch(FancyArrowPatch((x + bw / 2, y), (0.2 + bw / 2, y - 1.5 + bh), arrowstyle="-|>",
-                                             mutation_scale=12, color="#999999", connectionstyle="arc3,rad=0.05"))
-                ax.text(x + bw / 2 + 0.05, y - 0.1, lab, ha="left", va="top", fontsize=LABEL_SIZE - 1)
+                # the wrap arrow runs from under this box to the top of the next row's first box; its label sits
+                # at the arrow's middle, on a white patch over the line, so it cannot be read as another arrow's
+                start, end = (x + bw / 2, y), (0.2 + bw / 2, y - 1.5 + bh)
+                ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="#999999",
+                                             connectionstyle="arc3,rad=0.05"))
+                ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, lab, ha="center", va="center",
+                        fontsize=LABEL_SIZE - 1, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
     ax.set_xlim(0, 0.4 + min(n, per_row) * (bw + gap))
     ax.set_ylim(0, nrows * 1.5 + 0.2)
     return _finish(fig, save)

@@ -101,6 +101,27 @@ def test_layer_notation_labels_follow_the_shapes():
         assert label in texts
 
 
+@pytest.mark.parametrize("per_row", [3, 4, 6])
+def test_layer_notation_each_arrow_label_sits_at_its_own_arrow(per_row):
+    """Every operation label is centred over the middle of its own arrow (the wrap arrows between rows too)."""
+    from matplotlib.patches import FancyArrowPatch
+
+    fig = plotting.plot_layer_notation(LENET, (32, 32, 1), per_row=per_row)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    shape_labels = {"32x32x1", "28x28x6", "14x14x6", "10x10x16", "5x5x16", "400", "120", "84", "10"}
+    labels = [t for t in ax.texts if t.get_text() not in shape_labels]
+    assert len(arrows) == len(labels) == len(LENET)
+    to_data = ax.transData.inverted()
+    for arrow, text in zip(arrows, labels, strict=True):
+        (x0, y0), (x1, y1) = arrow.get_path().get_extents().get_points()
+        cx, cy = to_data.transform(text.get_window_extent().get_points()).mean(axis=0)
+        # horizontally at the arrow's middle, vertically at most half a row gap (0.5 in) from it
+        assert abs(cx - (x0 + x1) / 2) < 0.1 * max(x1 - x0, 1.0), (text.get_text(), per_row, cx, x0, x1)
+        assert abs(cy - (y0 + y1) / 2) < 0.5, (text.get_text(), per_row, cy, y0, y1)
+
+
 def test_receptive_field_tower_matches_shapes():
     layers = [(3, 1), (3, 2), (2, 1, 2)]
     masks, positions, sizes = plotting.receptive_field_tower(layers, 21, 2)
