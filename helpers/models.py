@@ -25,7 +25,8 @@ Building blocks: :func:`vgg_block`, :func:`identity_block`, :func:`projection_bl
 :func:`count_params_by_layer`, :func:`count_multiply_adds`, :func:`feature_maps`, :func:`layer_gradient_norms`, :func:`train`.
 What a trained network looks at (computed with ``tf.GradientTape``): :func:`input_gradient`, :func:`saliency`,
 :func:`occlusion`, :func:`grad_cam`, :func:`explain` (one of them with the class and probabilities),
-:func:`conv_layer_names`.
+:func:`conv_layer_names`, :func:`feature_map_centres` and :func:`upsample_to_input` (a feature map's cells placed
+on the input).
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ __all__ = [
     "saliency",
     "occlusion",
     "grad_cam",
+    "feature_map_centres",
+    "upsample_to_input",
     "explain",
 ]
 
@@ -2164,6 +2167,191 @@ def _resize_bilinear(arr, size):
     return np.asarray(out)[0, :, :, 0].astype(np.float64)
 
 
+# layers that act on each position by itself (or are the identity at inference): they move no receptive field
+_POINTWISE_LAYERS = tuple(getattr(keras.layers, name) for name in (
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "BatchNormalization", "LayerNormalization",
+    "GroupNormalization", "UnitNormalization", "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
+    "AlphaDropout", "Rescaling", "Normalization", "Identity", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "RandomContrast", "RandomBrightness") if hasattr(keras.layers, name))
+
+
+def _chain_from(op, start):
+    """[(layer, its input shape)] from the tensor ``start`` to ``op``, input first; None when the path from
+    ``start`` to ``op`` is not one chain of single-input layers (a branch, a merge, another input)."""
+    for node in getattr(op, "_inbound_nodes", []):
+        if len(node.input_tensors) != 1:
+            continue
+        tensor, chain = node.input_tensors[0], [(op, tuple(node.input_tensors[0].shape))]
+        while tensor is not start:
+            history = getattr(tensor, "_keras_history", None)
+            if history is None:
+                break
+            parent = history.operation._inbound_nodes[history.node_index]
+            if parent.is_input or len(parent.input_tensors) != 1:
+                break
+            chain.append((history.operation, tuple(parent.input_tensors[0].shape)))
+            tensor = parent.input_tensors[0]
+        if tensor is start:
+            return chain[::-1]
+    return None
+
+
+def _window_specs(layer, in_shape):
+    """Per spatial axis, (kernel, stride, dilation, zeros added before) of one layer; [] for a layer that moves
+    nothing; None when its geometry is unknown (an unlisted layer type, channels-first data, unknown sizes)."""
+    if isinstance(layer, _POINTWISE_LAYERS):
+        return []
+    if getattr(layer, "data_format", "channels_last") != "channels_last" or len(in_shape) != 4:
+        return None
+    if isinstance(layer, keras.layers.ZeroPadding2D):
+        return [(1, 1, 1, int(before)) for before, _after in layer.padding]
+    if isinstance(layer, keras.layers.Cropping2D):
+        return [(1, 1, 1, -int(before)) for before, _after in layer.cropping]
+    if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)):
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            return None
+        kernel, strides, dilation = layer.kernel_size, layer.strides, layer.dilation_rate
+    elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+        kernel, strides, dilation = layer.pool_size, layer.strides, (1, 1)
+    else:
+        return None
+    if layer.padding not in ("valid", "same") or None in in_shape[1:3]:
+        return None
+    from helpers import shapes
+
+    return [(int(k), int(s), int(d), shapes.padding_amounts(int(n), int(k), int(s), layer.padding, int(d))[0])
+            for n, k, s, d in zip(in_shape[1:3], kernel, strides, dilation, strict=True)]
+
+
+def feature_map_centres(model, layer=None):
+    """Where the cells of a layer's feature maps sit on the input: the centres of their receptive fields.
+
+    Cell ``i`` of an output axis of a window layer (kernel ``k``, stride ``s``, dilation ``d``, ``b`` zeros
+    added before) sees the input positions ``s i - b, ..., s i - b + d (k - 1)``, so its centre is
+    ``s i - b + d (k - 1) / 2``. Chained from the input to ``layer`` this makes the centres an arithmetic
+    sequence: the first one is ``(r - 1) / 2`` minus the padding shifts, the step is the jump ``j``, with the
+    receptive field ``r`` and the jump from :func:`helpers.shapes.receptive_field`. For LeNet-5's ``c3_conv``
+    (5x5 valid, 2x2 pool, 5x5 valid) cell ``i`` sees input rows ``2i .. 2i + 13``: centres 6.5, 8.5, ..., 24.5.
+
+    The geometry is read from the layers between the input and ``layer``: convolutions (also depthwise and
+    separable), max/average pooling, ``ZeroPadding2D`` and ``Cropping2D``, through layers that act on each
+    position by itself (activations, normalisation, dropout, rescaling, and the random augmentation layers,
+    which are the identity at inference). It cannot be derived, and None is returned, when that path branches
+    or merges (a residual or Inception block), passes through any other layer type (a nested model used as a
+    layer, a resizing, a transposed convolution) or has unknown sizes.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model with one image input.
+    layer : str, optional
+        A layer with a 4-D output, named as for :func:`grad_cam` (``"base/conv3"`` inside a nested model);
+        None (default) takes the last convolutional layer.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        ``(rows, cols)``: the input coordinates (pixel ``p`` at ``p``) of the centres of the feature map's
+        rows and columns, or None when the geometry cannot be derived.
+
+    Examples
+    --------
+    >>> rows, cols = feature_map_centres(lenet5(), "c3_conv")
+    >>> rows.tolist() == cols.tolist() == [6.5 + 2 * i for i in range(10)]
+    True
+    >>> feature_map_centres(lenet5(), "c1_conv")[0][:3].tolist()     # a 5x5 valid convolution: centre 2, 3, ...
+    [2.0, 3.0, 4.0]
+    """
+    from helpers import shapes
+
+    _require_model(model)
+    _model_input_shape(model)
+    path = _conv_layer(model, layer)
+    if len(path) == 2:
+        nested, target = path
+        outer = _chain_from(nested, model.inputs[0])
+        inner = _chain_from(target, nested.inputs[0]) if len(nested.inputs) == 1 else None
+        chain = None if outer is None or inner is None else outer[:-1] + inner
+    else:
+        target = path[0]
+        chain = _chain_from(target, model.inputs[0])
+    if chain is None:
+        return None
+    axes = [[], []]
+    for lyr, in_shape in chain:
+        specs = _window_specs(lyr, in_shape)
+        if specs is None:
+            return None
+        for axis, spec in zip(axes, specs, strict=False):
+            axis.append(spec)
+    out_shape = _output_shape(target)
+    centres = []
+    for axis, size in zip(axes, out_shape[:2], strict=True):
+        rows = shapes.receptive_field([(k, s, d) for k, s, d, _b in axis]) if axis else []
+        jumps = [1] + [row["jump"] for row in rows]
+        field = rows[-1]["receptive_field"] if rows else 1
+        shift = sum(b * jumps[i] for i, (_k, _s, _d, b) in enumerate(axis))
+        if size is None:
+            return None
+        centres.append((field - 1) / 2 - shift + jumps[-1] * np.arange(size, dtype=np.float64))
+    return tuple(centres)
+
+
+def _interpolation_matrix(centres, size):
+    """(size, len(centres)): row p interpolates linearly between the cells whose centres bracket pixel p,
+    and takes the nearest cell's value beyond the first or last centre."""
+    eye = np.eye(len(centres))
+    return np.stack([np.interp(np.arange(size, dtype=np.float64), centres, eye[i]) for i in range(len(centres))],
+                    axis=1)
+
+
+def upsample_to_input(model, maps, layer=None):
+    """Feature-map-sized maps (Grad-CAM, one channel) spread over the input image, each cell at its place.
+
+    Each cell is put at the centre of its receptive field in the input (:func:`feature_map_centres`) and the
+    pixels between centres are interpolated linearly along rows and columns (bilinear); pixels beyond the first
+    or last centre take that cell's value. When the geometry cannot be derived (see
+    :func:`feature_map_centres`), the maps are resized with ``tf.image.resize(..., method="bilinear")``, which
+    spreads the cells evenly over the image as if each covered an equal tile: for valid convolutions that
+    stretches the map about its centre and misplaces the cells near the border.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model the maps come from (one image input).
+    maps : array_like
+        ``(h, w)`` or a batch ``(N, h, w)`` with ``(h, w)`` the layer's spatial size.
+    layer : str, optional
+        The layer the maps are of (as for :func:`grad_cam`); None (default) takes the last convolutional layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` or ``(N, H, W)`` float64, ``(H, W)`` the input's size.
+
+    Examples
+    --------
+    >>> one_hot = np.zeros((10, 10)); one_hot[0, 0] = 1.0         # the corner cell of c3_conv
+    >>> up = upsample_to_input(lenet5(), one_hot, "c3_conv")
+    >>> up.shape, up[6, 4:10].tolist()           # its field's centre is (6.5, 6.5); the next cell's is (6.5, 8.5)
+    ((32, 32), [1.0, 1.0, 1.0, 0.75, 0.25, 0.0])
+    """
+    _require_model(model)
+    size = _model_input_shape(model)[:2]
+    shape = _output_shape(_conv_layer(model, layer)[-1])[:2]
+    arr = _float_images(maps, "maps").astype(np.float64)
+    if arr.ndim not in (2, 3) or arr.shape[-2:] != tuple(shape):
+        raise ValueError(f"maps must have the layer's spatial shape {tuple(shape)} (or a batch (N, {shape[0]}, "
+                         f"{shape[1]})), got {arr.shape}")
+    centres = feature_map_centres(model, layer)
+    if centres is None or None in size:
+        size = size if None not in size else arr.shape[-2:]
+        out = np.stack([_resize_bilinear(m, size) for m in arr.reshape(-1, *arr.shape[-2:])])
+        return out.reshape(*arr.shape[:-2], *size)
+    rows, cols = (_interpolation_matrix(c, n) for c, n in zip(centres, size, strict=True))
+    return np.einsum("pi,...ij,qj->...pq", rows, arr, cols)
+
+
 def grad_cam(model, image, class_index=None, layer=None, score="logit", upsample=False, relu=True):
     """Grad-CAM (Selvaraju et al., 2017): where in a convolutional layer's feature maps the class evidence is.
 
@@ -2186,7 +2374,10 @@ def grad_cam(model, image, class_index=None, layer=None, score="logit", upsample
     score : {"logit", "probability"}
         Differentiate the logit (default, as in the paper) or the softmax probability.
     upsample : bool
-        False: the map at the feature map's size ``(h, w)``; True: resized bilinearly to the input ``(H, W)``.
+        False: the map at the feature map's size ``(h, w)``; True: spread over the input ``(H, W)`` by
+        :func:`upsample_to_input`, each cell at the centre of its receptive field, bilinear in between (a plain
+        ``tf.image.resize`` when the layers up to ``layer`` do not give that geometry: a branch, a nested model
+        used as a layer, an unlisted layer type).
     relu : bool
         Keep only positive evidence (the paper's choice); False returns the signed sum.
 
@@ -2226,7 +2417,7 @@ def grad_cam(model, image, class_index=None, layer=None, score="logit", upsample
     cam = maps @ weights
     if relu:
         cam = np.maximum(cam, 0.0)
-    return _resize_bilinear(cam, x.shape[:2]) if upsample else cam
+    return upsample_to_input(model, cam, layer) if upsample else cam
 
 
 def explain(model, image, method, class_index=None, **options):
@@ -2280,7 +2471,7 @@ def explain(model, image, method, class_index=None, **options):
     else:
         options = {k: v for k, v in options.items() if k != "upsample"}
         raw = grad_cam(model, x, c, **options)
-        full = _resize_bilinear(raw, x.shape[:2])
+        full = upsample_to_input(model, raw, options.get("layer"))
         score = options.get("score", "logit")
     kind = _score_parts(model)[2]
     return {"map": full, "raw": raw, "class_index": c, "predicted": predicted, "probabilities": probs,

@@ -1202,7 +1202,8 @@ def _shared_limits(maps):
     return 0.0, hi if hi > 0 else 1.0
 
 
-def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, save=None, transpose=False, share=False):
+def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, save=None, transpose=False, share=False,
+                      colorbar_label=None):
     """A grid of explanations: the images, and one map per image for each method.
 
     Parameters
@@ -1230,6 +1231,9 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
         diverging map :data:`SIGNED_CMAP` when some value is negative), with a colour bar per method (for an
         overlay, the bar shows the heat colours from 0 to the largest value; they are blended over the image).
         ``"all"``: every map on one scale, one colour bar.
+    colorbar_label : str or dict, optional
+        What the colour bars measure (with ``share``): one label for every bar, or ``{method title: label}``
+        for some of them.
 
     Returns
     -------
@@ -1262,6 +1266,16 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
     if row_titles is not None and len(row_titles) != n:
         raise ValueError(f"row_titles must have one entry per image ({n}), got {len(row_titles)}")
     methods = list(maps)
+    if colorbar_label is None or isinstance(colorbar_label, str):
+        bar_labels = {name: colorbar_label for name in methods}
+    elif isinstance(colorbar_label, dict):
+        unknown = [k for k in colorbar_label if k not in maps]
+        if unknown:
+            raise ValueError(f"colorbar_label names methods that are not in maps: {unknown}; maps has {methods}")
+        bar_labels = {name: colorbar_label.get(name) for name in methods}
+    else:
+        raise TypeError(f"colorbar_label must be a str or a dict {{method title: label}}, got "
+                        f"{type(colorbar_label).__name__}")
     if share == "all":
         every = _shared_limits([m for column in maps.values() for m in column])
         limits = {name: every for name in methods}
@@ -1309,12 +1323,16 @@ def plot_explanations(images, maps, row_titles=None, overlay=True, size=2.1, sav
                 ax.set_title(name, fontsize=LABEL_SIZE)
     if share:
         if share == "all":
-            fig.colorbar(shown[methods[-1]], ax=list(grid[1:, :].ravel() if transpose else grid[:, 1:].ravel()),
-                         location="right" if transpose else "bottom", shrink=0.8)
+            bar = fig.colorbar(shown[methods[-1]], ax=list(grid[1:, :].ravel() if transpose else grid[:, 1:].ravel()),
+                               location="right" if transpose else "bottom", shrink=0.8)
+            if bar_labels[methods[-1]]:
+                bar.set_label(bar_labels[methods[-1]], fontsize=LABEL_SIZE)
         else:
             for j, name in enumerate(methods, start=1):
                 axes = list(grid[j, :]) if transpose else list(grid[:, j])
-                fig.colorbar(shown[name], ax=axes, location="right" if transpose else "bottom", shrink=0.9)
+                bar = fig.colorbar(shown[name], ax=axes, location="right" if transpose else "bottom", shrink=0.9)
+                if bar_labels[name]:
+                    bar.set_label(bar_labels[name], fontsize=LABEL_SIZE)
     return _finish(fig, save)
 
 

@@ -197,6 +197,105 @@ def test_grad_cam_on_global_average_pooling_is_the_class_activation_map():
     assert up.shape == (9, 9) and up.max() <= models.grad_cam(model, x, 0).max() + 1e-6
 
 
+def _support_centre(body, out_index):
+    """Centre (row, col) of the input pixels that reach one output unit of ``body`` (a linear network with
+    positive weights), found by differentiation: the gradient is nonzero exactly on the receptive field, and
+    symmetric about its centre when the field lies inside the image."""
+    x = tf.zeros((1, *body.inputs[0].shape[1:]))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        unit = body(x)[0, out_index[0], out_index[1], 0]
+    support = np.abs(tape.gradient(unit, x).numpy()[0, :, :, 0]) > 0
+    rows, cols = np.nonzero(support)
+    return (rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2
+
+
+def _linear_body(input_shape, stack):
+    """A one-channel linear network of the given layers with all-ones kernels (no ReLU, average pooling)."""
+    model = keras.Sequential([keras.Input(input_shape), *stack])
+    model.set_weights([np.ones_like(w) for w in model.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("case", ["valid conv + pool", "same, stride 2, zero padding"])
+def test_feature_map_centres_are_the_receptive_field_centres(case):
+    lyr = keras.layers
+    if case == "valid conv + pool":  # LeNet-5's geometry: 5x5 valid, 2x2 pool, 5x5 valid
+        shape, stack = (32, 32, 1), [lyr.Conv2D(1, 5), lyr.AveragePooling2D(2), lyr.Conv2D(1, 5)]
+    else:
+        shape, stack = (21, 17, 1), [lyr.ZeroPadding2D(((2, 0), (1, 3))), lyr.Conv2D(1, 3, padding="same"),
+                                     lyr.Conv2D(1, (5, 3), strides=2, padding="same"), lyr.ReLU(),
+                                     lyr.AveragePooling2D(3, strides=2)]
+    body = _linear_body(shape, stack)
+    rows, cols = models.feature_map_centres(body, stack[-1].name if case != "valid conv + pool" else None)
+    assert (len(rows), len(cols)) == tuple(body.outputs[0].shape[1:3])
+    h, w = len(rows), len(cols)
+    # units whose receptive field lies inside the image (no padding in it): its centre is the mean of its extent
+    inside = [(i, j) for i in range(h) for j in range(w) if (i, j) in ((h // 2, w // 2), (h // 2 + 1, w // 2 - 1))]
+    for i, j in inside:
+        assert (rows[i], cols[j]) == _support_centre(body, (i, j))
+    if case == "valid conv + pool":  # every unit's field is inside the image
+        assert all((rows[i], cols[i]) == _support_centre(body, (i, i)) for i in (0, 3, 9))
+
+
+def test_upsampled_grad_cam_peaks_at_the_receptive_field_centre(tiny, image):
+    # tiny: 3x3 valid conv, 2x2 pool, 3x3 valid conv on 12x12 -> 3x3 cells, receptive fields 8x8 two pixels apart
+    body = _linear_body((12, 12, 1), [keras.layers.Conv2D(1, 3), keras.layers.AveragePooling2D(2),
+                                      keras.layers.Conv2D(1, 3)])
+    centres = [_support_centre(body, (i, i))[0] for i in range(3)]   # 3.5, 5.5, 7.5: between two pixels
+    pixels = np.arange(12)
+    for i, j in ((0, 0), (0, 2), (1, 1), (2, 1)):
+        one_hot = np.zeros((3, 3))
+        one_hot[i, j] = 1.0
+        up = models.upsample_to_input(tiny, one_hot, "c2")
+        # a tent on each axis with its top at the cell's field centre, reaching 0 at the neighbouring centres
+        expected = np.outer(np.interp(pixels, centres, one_hot[:, j]), np.interp(pixels, centres, one_hot[i]))
+        np.testing.assert_allclose(up, expected, atol=1e-12)
+        # the old method, tf.image.resize, spreads 3 cells evenly over 12 pixels: centres 1.5, 5.5, 9.5
+        old = tf.image.resize(one_hot[None, :, :, None], (12, 12), method="bilinear").numpy()[0, :, :, 0]
+        assert not np.allclose(old, expected, atol=0.1)
+    one_hot = np.zeros((3, 3))
+    one_hot[1, 1] = 1.0
+    middle = models.upsample_to_input(tiny, one_hot, "c2")
+    peak_rows, peak_cols = np.nonzero(np.isclose(middle, middle.max()))
+    assert set(peak_rows) == set(peak_cols) == {5, 6}        # the middle cell's field: rows and columns 2 .. 9
+    cam = models.grad_cam(tiny, image, 0)
+    up = models.grad_cam(tiny, image, 0, upsample=True)
+    np.testing.assert_allclose(up, models.upsample_to_input(tiny, cam, "c2"))
+    # c1 (3x3 valid): cell i's field is input rows i .. i + 2, centre i + 1, so the cells land on pixels 1 .. 10
+    cam1 = models.grad_cam(tiny, image, 0, layer="c1")
+    np.testing.assert_allclose(models.grad_cam(tiny, image, 0, layer="c1", upsample=True)[1:11, 1:11], cam1,
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(models.explain(tiny, image, "grad-cam", 0)["map"], up)
+    batch = models.upsample_to_input(tiny, np.stack([cam, 2 * cam]), "c2")
+    np.testing.assert_allclose(batch, [up, 2 * up])
+
+
+def test_upsampling_falls_back_to_a_resize_when_the_geometry_is_unknown():
+    keras.utils.set_random_seed(4)
+    x_in = keras.Input((8, 8, 1))
+    h = keras.layers.Conv2D(2, 3, name="a")(x_in)
+    h = keras.layers.Add()([h, keras.layers.Conv2D(2, 3, name="b")(x_in)])    # a branch: two paths, one map
+    h = keras.layers.Conv2D(2, 3, name="last")(h)
+    model = keras.Model(x_in, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(h)))
+    assert models.feature_map_centres(model) is None
+    assert models.feature_map_centres(model, "a")[0].tolist() == [1, 2, 3, 4, 5, 6]
+    m = np.random.default_rng(0).random((4, 4))
+    expected = tf.image.resize(m[None, :, :, None].astype("float32"), (8, 8), method="bilinear").numpy()[0, :, :, 0]
+    np.testing.assert_allclose(models.upsample_to_input(model, m), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="maps must have the layer's spatial shape"):
+        models.upsample_to_input(model, np.zeros((5, 5)))
+    with pytest.raises(TypeError, match="maps"):
+        models.upsample_to_input(model, "map")
+
+
+def test_feature_map_centres_inside_a_nested_model():
+    small = models.small_cnn()          # same-padded 3x3 convolutions and two 2x2 poolings: cell i at 4 i + 1.5
+    rows, cols = models.feature_map_centres(small)
+    assert rows.tolist() == cols.tolist() == [4 * i + 1.5 for i in range(8)]
+    assert models.feature_map_centres(small, "base/conv1")[0].tolist() == list(range(32))
+
+
 def _nested_and_flat(extra_layers=()):
     """The same network twice: conv -> GAP inside a nested model "base" (then ``extra_layers``, dense), and flat."""
     keras.utils.set_random_seed(5)

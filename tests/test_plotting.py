@@ -628,6 +628,23 @@ def test_plot_explanations_share_puts_one_method_on_one_scale():
         plotting.plot_explanations(images, {"m": [weak, weak]}, share="rows")
 
 
+def test_plot_explanations_labels_its_colour_bars():
+    images = [np.zeros((4, 4))] * 2
+    maps = {"m": [np.eye(4), 2 * np.eye(4)], "n": [np.eye(4), np.eye(4)]}
+    fig = plotting.plot_explanations(images, maps, overlay=False, share=True, colorbar_label={"m": "|dz/dx|"})
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 2 and sorted(ax.get_xlabel() + ax.get_ylabel() for ax in bars) == ["", "|dz/dx|"]
+    plt.close(fig)
+    fig = plotting.plot_explanations(images, maps, overlay=False, share="all", colorbar_label="rank")
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert [ax.get_xlabel() + ax.get_ylabel() for ax in bars] == ["rank"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="colorbar_label"):
+        plotting.plot_explanations(images, maps, share=True, colorbar_label={"x": "?"})
+    with pytest.raises(TypeError, match="colorbar_label"):
+        plotting.plot_explanations(images, maps, share=True, colorbar_label=3)
+
+
 def test_plot_explanations_overlay_with_a_shared_scale_has_a_colour_bar_per_method():
     # an overlay on a shared scale is compared across panels: its scale must be readable (it had no colour bar)
     images = [np.zeros((4, 4))] * 2

@@ -53,6 +53,10 @@ def test_no_solution_or_answer_is_visible(stem):
             lines = [ln.strip() for ln in region.splitlines() if ln.strip() and not ln.strip().startswith("#")]
             if sum(len(ln) for ln in lines) >= 12:
                 assert region.strip() not in joined, f"a solution is visible: {region[:80]!r}"
+    student_sources = {nbtools._src(c) for c in student["cells"]}
+    for cell in solution["cells"]:
+        if "solutions-only" in cell["metadata"].get("tags", []):
+            assert nbtools._src(cell) not in student_sources, "a solutions-only cell is in the student edition"
     for cell in student["cells"]:
         if cell["cell_type"] != "code":
             continue

@@ -161,6 +161,20 @@ def test_student_edition_hides_solutions_answers_and_reveals():
                       "check_value(n_out, 4)"], "checks that hold answers are collapsed"
 
 
+def test_solutions_only_cells_are_left_out_of_the_student_edition():
+    lesson = _lesson()
+    lesson["cells"].append(_code("print('a model answer: 42')", tags=["solutions-only"]))
+    lesson["cells"].append(_md("## Going further"))
+    source = nbtools.normalize(lesson)
+    nb = nbtools.student_edition(source, "03_stride_and_padding")
+    text = "\n".join(nbtools._src(c) for c in nb["cells"])
+    assert "a model answer" not in text and "## Going further" in text
+    plain = nbtools.student_edition(nbtools.normalize(_lesson()), "03_stride_and_padding")
+    assert len(nb["cells"]) == len(plain["cells"]) + 1, "only the tagged cell is left out"
+    released = nbtools.student_edition(source, "03_stride_and_padding", release=True)
+    assert len(released["cells"]) == len(source["cells"]), "release keeps cell for cell (release() drops it first)"
+
+
 def test_grading_metadata_marks_solutions_tests_and_statements():
     nb = nbtools.add_grading_metadata(nbtools.normalize(_lesson()))
     meta = [c["metadata"].get("nbgrader") for c in nb["cells"]]

@@ -24,6 +24,8 @@ region inside a function becomes ``raise NotImplementedError()``; a top-level re
 ``name = ...  # YOUR ANSWER HERE`` for each name it binds (``None  # YOUR PREDICTION HERE`` before a
 ``check_prediction``). Outputs of solution, check and ``reveal``-tagged cells are cleared, and the source of a
 check that holds an answer (a graded check, a prediction's check) is collapsed until the student opens it.
+Cells tagged ``solutions-only`` (a model answer to an "explain" exercise) are left out of the student edition
+and of nbgrader's source.
 A lesson *migrated* to the exercise registry calls ``check("NN.exK", answer)`` (``helpers/exercises/``):
 its check cells hold no answer and stay open; ``check`` validates its ids and that no answer is left in them.
 Hidden tests (``### BEGIN HIDDEN TESTS``) are removed from the student edition and from nbgrader's feedback.
@@ -466,11 +468,16 @@ def _edition_note(stem: str) -> str:
             f"it. The worked solutions are in [the complete edition](../solutions/{stem}.ipynb).")
 
 
+#: Tag of a cell kept only in the complete edition (a model answer): the student edition leaves it out.
+SOLUTIONS_ONLY = "solutions-only"
+
+
 def student_edition(nb: dict, stem: str, release: bool = False) -> dict:
     """The student edition of a (generated, normalised) solutions notebook.
 
     With ``release=True`` (for nbgrader) the cells correspond one-to-one to the source and keep their
-    nbgrader metadata; otherwise an edition note and solution links are added and nbgrader metadata removed.
+    nbgrader metadata (:func:`release` removes ``solutions-only`` cells from the source first); otherwise an
+    edition note and solution links are added, nbgrader metadata removed and ``solutions-only`` cells left out.
     """
     nb = copy.deepcopy(nb)
     cells = nb["cells"]
@@ -503,7 +510,8 @@ def student_edition(nb: dict, stem: str, release: bool = False) -> dict:
         new = []
         for i, cell in enumerate(cells):
             cell.get("metadata", {}).pop("nbgrader", None)
-            new.append(cell)
+            if SOLUTIONS_ONLY not in _tags(cell):
+                new.append(cell)
             if i == 0:
                 new.append(_md_cell(_edition_note(stem), "edition-note"))
             if i in links:
@@ -768,6 +776,7 @@ def release(directory: Path, stems: list[str]) -> int:
         source = directory / "source" / stem
         source.mkdir(parents=True, exist_ok=True)
         nb = json.loads(solution_text(_load(SOLUTIONS / f"{stem}.ipynb"), stem))
+        nb["cells"] = [cell for cell in nb["cells"] if SOLUTIONS_ONLY not in _tags(cell)]
         # each assignment is self-contained: the figures it shows travel with it
         for cell in nb["cells"]:
             if cell["cell_type"] == "markdown" and "../images/" in _src(cell):
