@@ -176,3 +176,21 @@ def test_the_residue_pattern_can_fail():
     assert not RESIDUE.search("Print the source code of the function; random seeds 0, 1 and 2.")
     assert STRAY.match("np.True_") and STRAY.match("[None, None]") and not STRAY.match("0.98")
     assert _is_bare_check_call("check_value(x, 3)") and not _is_bare_check_call("ok = check_value(x, 3)")
+
+
+def _prediction_names(nb):
+    """Names assigned in prediction cells (a guess between the solution markers, checked by check_prediction)."""
+    names = []
+    for cell in nb["cells"]:
+        source = _src(cell)
+        if cell["cell_type"] == "code" and "BEGIN SOLUTION" in source:
+            names += re.findall(r"^((?:my_)?guess\w*)\s*=", source, re.M)
+    return names
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_prediction_has_its_own_name(stem):
+    """A check run after another prediction's cell must not compare (and reveal) against an older guess."""
+    names = _prediction_names(_load("solutions", stem))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    assert not repeated, f"{stem}: predictions share the names {repeated}: give each its own (guess_1, guess_2, ...)"
