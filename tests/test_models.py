@@ -722,3 +722,12 @@ def test_augmentation_layers_seed_makes_draws_repeatable():
 def test_augmentation_layers_bad_arguments(kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         models.augmentation_layers(**kwargs)
+
+
+def test_googlenet_docstring_does_not_put_a_total_in_the_papers_mouth():
+    """The GoogLeNet paper gives no parameter total; its Table 1 column (in thousands) sums to about 6.8 million."""
+    table_1_params_k = [2.7, 112, 159, 380, 364, 437, 463, 580, 840, 1072, 1388, 1000]
+    assert round(sum(table_1_params_k) / 1000, 1) == 6.8
+    doc = " ".join(models.googlenet.__doc__.split())
+    assert "paper quotes" not in doc
+    assert "Table 1" in doc and "6.8 million" in doc
