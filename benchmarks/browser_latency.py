@@ -150,8 +150,9 @@ def _kernel_side(name, repeats):
 
 
 def _browser_side(page, lab, name, repeats):
-    from conftest import write_notebook
     from test_explorers_in_jupyterlab import _open_and_run_all, wait_idle
+
+    from conftest import write_notebook
 
     cells, (kind, control), _ = CASES[name]
     write_notebook(lab["root"] / f"{name}.ipynb", [SETUP, *cells])
@@ -212,8 +213,9 @@ def main(argv=None):
     names = args.only or list(CASES)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
-    from conftest import CHROMIUM, CHROMIUM_ARGS, running_lab
     from playwright.sync_api import sync_playwright
+
+    from conftest import CHROMIUM, CHROMIUM_ARGS, running_lab
 
     load_before = os.getloadavg()
     browser_rows = {}
